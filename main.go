@@ -1,0 +1,258 @@
+// Command tally is an RPKI relying party: it brings a local cache of the
+// RPKI up to date, validates it from the trust anchors down and writes the
+// Validated ROA Payloads, ASPA payloads and BGPsec router keys in the formats
+// rpki-client writes, then exits. See man/tally.8.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "0.1.0-dev"
+
+// Exit statuses, as documented in man/tally.8 and README.md.
+const (
+	exitOK        = 0 // outputs written
+	exitFatal     = 1 // fatal error: nothing replaced
+	exitUsage     = 2 // bad command line
+	exitDropGuard = 3 // --max-vrp-drop tripped: nothing replaced
+)
+
+// Defaults follow the Debian conventions for a system daemon's state.
+const (
+	defaultOutputDir = "/var/lib/tally"
+	defaultCacheDir  = "/var/cache/tally"
+	defaultTimeout   = 3600 // seconds, as rpki-client
+)
+
+// usageError marks a bad command line: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// errNotImplemented marks a feature whose flag is declared but not built yet.
+var errNotImplemented = errors.New("not implemented yet")
+
+func main() {
+	os.Exit(run(context.Background(), os.Args, os.Stdout, os.Stderr))
+}
+
+// run does all of main's work and returns the exit status, so its defers
+// (temporary outputs, the cache lock) have run before main calls os.Exit.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app := newApp(stdout, stderr)
+	// Left nil, urfave/cli exits by itself on an ExitCoder, skipping the defers.
+	app.ExitErrHandler = func(*cli.Context, error) {}
+	if err := app.RunContext(ctx, args); err != nil {
+		fmt.Fprintf(stderr, "tally: %v\n", err)
+		return exitStatus(err)
+	}
+	return exitOK
+}
+
+// exitStatus maps an error from the app to the documented exit status.
+func exitStatus(err error) int {
+	var u *usageError
+	var s *statusError
+	switch {
+	case errors.As(err, &u):
+		return exitUsage
+	case errors.As(err, &s):
+		return s.status
+	default:
+		return exitFatal
+	}
+}
+
+// statusError carries an exit status other than the default for an error
+// (tally inspect's "some file is not valid").
+type statusError struct {
+	status int
+	err    error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+// onUsageError turns urfave/cli's flag parsing errors into one-line usage errors.
+func onUsageError(_ *cli.Context, err error, _ bool) error {
+	return usagef("%v", err)
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:                   "tally",
+		Usage:                  "validate the RPKI and write VRPs, ASPAs and BGPsec keys",
+		UsageText:              "tally [flags] [OUTPUTDIR]\ntally inspect [--json] FILE...\ntally version",
+		Version:                version,
+		HideVersion:            true,
+		Writer:                 stdout,
+		ErrWriter:              stderr,
+		UseShortOptionHandling: true,
+		OnUsageError:           onUsageError,
+		Flags:                  runFlags(),
+		Action:                 runAction,
+		Commands: []*cli.Command{
+			{
+				Name:         "inspect",
+				Usage:        "decode RPKI objects and print their fields",
+				ArgsUsage:    "FILE...",
+				OnUsageError: onUsageError,
+				Flags: []cli.Flag{
+					&cli.BoolFlag{Name: "json", Usage: "print one JSON object per file"},
+				},
+				Action: inspectAction,
+			},
+			{
+				Name:  "version",
+				Usage: "print the version and exit",
+				Action: func(c *cli.Context) error {
+					fmt.Fprintf(c.App.Writer, "tally %s\n", version)
+					return nil
+				},
+			},
+		},
+	}
+}
+
+// runFlags declares the flags of the main job. Their meaning is documented
+// in man/tally.8; keep the two in step.
+func runFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "tal", Aliases: []string{"t"}, Usage: "trust anchor locator `FILE` (repeatable; replaces the built-in TALs)"},
+		&cli.StringFlag{Name: "cache-dir", Aliases: []string{"d"}, Value: defaultCacheDir, Usage: "cache `DIR`"},
+		&cli.BoolFlag{Name: "no-fetch", Aliases: []string{"n"}, Usage: "validate the cache as it is, without network access"},
+		&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "write the json output"},
+		&cli.BoolFlag{Name: "csv", Aliases: []string{"c"}, Usage: "write the csv output"},
+		&cli.BoolFlag{Name: "bird", Aliases: []string{"B"}, Usage: "write the bird, bird1v4 and bird1v6 outputs"},
+		&cli.BoolFlag{Name: "openbgpd", Aliases: []string{"o"}, Usage: "write the openbgpd output"},
+		&cli.BoolFlag{Name: "metrics", Aliases: []string{"m"}, Usage: "write the metrics output"},
+		&cli.IntFlag{Name: "workers", Aliases: []string{"p"}, Value: runtime.NumCPU(), Usage: "validation workers `N` (1-128)"},
+		&cli.IntFlag{Name: "timeout", Aliases: []string{"s"}, Value: defaultTimeout, Usage: "whole-run limit in `SECONDS` (0: none)"},
+		&cli.StringFlag{Name: "time", Aliases: []string{"P"}, Usage: "validate as of `TIME` (Unix seconds or RFC 3339)"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), Usage: "more output (repeatable)"},
+		&cli.StringFlag{Name: "overclaim", Value: "reject", Usage: "certificates claiming resources their issuer lacks: `reject|trim`"},
+		&cli.StringFlag{Name: "unsafe-vrps", Value: "accept", Usage: "VRPs overlapping rejected CAs: `accept|warn|reject`"},
+		&cli.Float64Flag{Name: "max-vrp-drop", Usage: "refuse to replace outputs if a TA lost more than `PERCENT` of its VRPs (0: off)"},
+	}
+}
+
+// options is the validated command line of the main job.
+type options struct {
+	tals       []string
+	cacheDir   string
+	outputDir  string
+	noFetch    bool
+	formats    []string
+	workers    int
+	timeout    time.Duration
+	now        time.Time
+	verbosity  int
+	overclaim  string
+	unsafeVRPs string
+	maxDrop    float64
+}
+
+// parseOptions checks every flag value; a bad one is a usage error naming the flag.
+func parseOptions(c *cli.Context) (*options, error) {
+	o := &options{
+		tals:       c.StringSlice("tal"),
+		cacheDir:   c.String("cache-dir"),
+		outputDir:  defaultOutputDir,
+		noFetch:    c.Bool("no-fetch"),
+		workers:    c.Int("workers"),
+		verbosity:  c.Count("verbose"),
+		overclaim:  c.String("overclaim"),
+		unsafeVRPs: c.String("unsafe-vrps"),
+		maxDrop:    c.Float64("max-vrp-drop"),
+	}
+	switch c.NArg() {
+	case 0:
+	case 1:
+		o.outputDir = c.Args().First()
+	default:
+		return nil, usagef("too many arguments: want at most one OUTPUTDIR, got %d", c.NArg())
+	}
+	if o.workers < 1 || o.workers > 128 {
+		return nil, usagef("--workers: %d is not between 1 and 128", o.workers)
+	}
+	timeout := c.Int("timeout")
+	if timeout < 0 {
+		return nil, usagef("--timeout: %d is negative", timeout)
+	}
+	o.timeout = time.Duration(timeout) * time.Second
+	if o.overclaim != "reject" && o.overclaim != "trim" {
+		return nil, usagef("--overclaim: %q is not reject or trim", o.overclaim)
+	}
+	switch o.unsafeVRPs {
+	case "accept", "warn", "reject":
+	default:
+		return nil, usagef("--unsafe-vrps: %q is not accept, warn or reject", o.unsafeVRPs)
+	}
+	if o.maxDrop < 0 || o.maxDrop > 100 {
+		return nil, usagef("--max-vrp-drop: %v is not a percentage between 0 and 100", o.maxDrop)
+	}
+	if s := c.String("time"); s != "" {
+		t, err := parseTime(s)
+		if err != nil {
+			return nil, usagef("--time: %v", err)
+		}
+		o.now = t
+	}
+	for _, f := range []string{"json", "csv", "bird", "openbgpd", "metrics"} {
+		if c.Bool(f) {
+			o.formats = append(o.formats, f)
+		}
+	}
+	return o, nil
+}
+
+// parseTime reads a validation time given as Unix seconds or RFC 3339.
+func parseTime(s string) (time.Time, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 {
+			return time.Time{}, fmt.Errorf("%q is before 1970", s)
+		}
+		return time.Unix(n, 0).UTC(), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is neither Unix seconds nor RFC 3339 (2006-01-02T15:04:05Z)", s)
+	}
+	return t.UTC(), nil
+}
+
+func runAction(c *cli.Context) error {
+	o, err := parseOptions(c)
+	if err != nil {
+		return err
+	}
+	if o.now.IsZero() {
+		o.now = time.Now().UTC()
+	}
+	// TODO(#4): the validation engine; until it lands the main job refuses
+	// to run rather than silently writing nothing.
+	return fmt.Errorf("validation run into %s: %w", o.outputDir, errNotImplemented)
+}
+
+func inspectAction(c *cli.Context) error {
+	return fmt.Errorf("inspect: %w", errNotImplemented)
+}
