@@ -1,0 +1,257 @@
+// Package cache owns tally's on-disk cache: the lock that keeps two runs
+// out of one directory, the download areas, the validated store, the
+// mapping from untrusted URIs to relative paths, and the RRDP state files.
+//
+// It knows nothing of RPKI objects and never touches the network. Every
+// file access goes through an os.Root opened on the cache directory, so no
+// path, and no symbolic link planted in the cache, can reach a file
+// outside it. Every write is a temporary file that is synced and renamed
+// into place, so a run killed at any point leaves a usable cache.
+//
+// Layout under the cache directory:
+//
+//	.lock                      flock held by the running tally
+//	.tmp/                      temporary files; emptied by Open
+//	.journal/                  pending promotions; replayed by Open
+//	rrdp/<sha256 of notify>/   one RRDP repository: .state.json and its files
+//	rsync/<host>/<path>        what rsync last brought
+//	ta/<tal name>.cer          last good trust anchor certificates
+//	valid/<host>/<path>        files of publication points that validated
+//
+// Names beginning with a dot are the cache's own; ParseURI refuses such
+// path segments, so no URI can collide with them.
+package cache
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// Area is one top-level part of the cache.
+type Area string
+
+// The cache's areas. Relative paths inside the rsync and valid areas are
+// URI.Path values; inside the rrdp area they begin with RRDPDir.
+const (
+	AreaRRDP  Area = "rrdp"
+	AreaRsync Area = "rsync"
+	AreaTA    Area = "ta"
+	AreaValid Area = "valid"
+)
+
+// areas lists every area in the order Sweep visits them.
+var areas = [...]Area{AreaRRDP, AreaRsync, AreaTA, AreaValid}
+
+// Names of the cache's own files and directories at its top.
+const (
+	lockName    = ".lock"
+	tmpDir      = ".tmp"
+	journalDir  = ".journal"
+	dirPerm     = 0o755
+	filePerm    = 0o644
+	maxRelPath  = 4096 // PATH_MAX; longer than any URI.Path
+	maxNameSize = 255  // NAME_MAX
+)
+
+// ErrBadPath is wrapped by every error about a relative path the cache
+// refuses before touching the file system.
+var ErrBadPath = errors.New("bad cache path")
+
+// Cache is an open, locked cache directory. Its methods are safe for
+// concurrent use, as long as two goroutines do not write the same file or
+// promote the same publication point at once.
+type Cache struct {
+	dir  string   // absolute path of the cache directory
+	root *os.Root // every file access goes through it
+	lock *os.File // holds the flock until Close
+}
+
+// Open creates dir if needed, takes the cache lock and prepares the
+// areas. A cache already locked by another tally (or by another Open in
+// this process) gives an error wrapping ErrLocked at once; Open never
+// waits. Open finishes promotions a killed run left half done and removes
+// its temporary files.
+func Open(dir string) (*Cache, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cache %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, dirPerm); err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("cache: %w", err)
+	}
+	c := &Cache{dir: abs, root: root}
+	if c.lock, err = lockDir(root, abs); err != nil {
+		root.Close()
+		return nil, err
+	}
+	if err := c.prepare(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("cache %s: %w", abs, err)
+	}
+	return c, nil
+}
+
+// prepare runs under the lock: it makes the areas, replays pending
+// promotions and then empties the temporary directory.
+func (c *Cache) prepare() error {
+	for _, a := range areas {
+		if err := c.root.MkdirAll(string(a), dirPerm); err != nil {
+			return err
+		}
+	}
+	if err := c.root.MkdirAll(journalDir, dirPerm); err != nil {
+		return err
+	}
+	// Replay before cleaning: a journal names temporary files to rename.
+	if err := c.replayJournals(); err != nil {
+		return err
+	}
+	if err := c.root.RemoveAll(tmpDir); err != nil {
+		return err
+	}
+	return c.root.Mkdir(tmpDir, dirPerm)
+}
+
+// Close releases the lock. The Cache must not be used afterwards.
+func (c *Cache) Close() error {
+	var errs []error
+	if c.lock != nil {
+		errs = append(errs, unlock(c.lock))
+		c.lock = nil
+	}
+	errs = append(errs, c.root.Close())
+	return errors.Join(errs...)
+}
+
+// Dir returns the absolute path of the cache directory.
+func (c *Cache) Dir() string { return c.dir }
+
+// name checks area and relpath and returns the slash path below the root.
+func name(area Area, relpath string) (string, error) {
+	if !validArea(area) {
+		return "", fmt.Errorf("%w: unknown area %q", ErrBadPath, area)
+	}
+	if err := checkRel(relpath); err != nil {
+		return "", fmt.Errorf("%w: %s/%q: %v", ErrBadPath, area, relpath, err)
+	}
+	return string(area) + "/" + relpath, nil
+}
+
+func validArea(a Area) bool {
+	for _, b := range areas {
+		if a == b {
+			return true
+		}
+	}
+	return false
+}
+
+// checkRel checks a relative path given by a caller: slash-separated,
+// no empty segment, no segment beginning with a dot (that rules out "."
+// and ".." and keeps the cache's own names apart), and only the bytes a
+// URI segment may hold plus the brackets of an IPv6 host.
+func checkRel(p string) error {
+	if p == "" || len(p) > maxRelPath {
+		return errors.New("empty or too long")
+	}
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "" || len(seg) > maxNameSize || seg[0] == '.' {
+			return fmt.Errorf("bad segment %q", seg)
+		}
+		for i := 0; i < len(seg); i++ {
+			if c := seg[i]; !segmentByte(c) && c != '[' && c != ']' {
+				return fmt.Errorf("character %q not allowed", c)
+			}
+		}
+	}
+	return nil
+}
+
+// ReadFile returns the contents of area/relpath. A missing file gives an
+// error matching fs.ErrNotExist.
+func (c *Cache) ReadFile(area Area, relpath string) ([]byte, error) {
+	n, err := name(area, relpath)
+	if err != nil {
+		return nil, err
+	}
+	return c.root.ReadFile(n)
+}
+
+// OpenFile opens area/relpath for reading. The caller closes it.
+func (c *Cache) OpenFile(area Area, relpath string) (*os.File, error) {
+	n, err := name(area, relpath)
+	if err != nil {
+		return nil, err
+	}
+	return c.root.Open(n)
+}
+
+// Stat returns the file information of area/relpath, following symbolic
+// links only inside the cache.
+func (c *Cache) Stat(area Area, relpath string) (fs.FileInfo, error) {
+	n, err := name(area, relpath)
+	if err != nil {
+		return nil, err
+	}
+	return c.root.Stat(n)
+}
+
+// Remove removes the file or empty directory area/relpath. A missing one
+// is not an error.
+func (c *Cache) Remove(area Area, relpath string) error {
+	n, err := name(area, relpath)
+	if err != nil {
+		return err
+	}
+	if err := c.root.Remove(n); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// RemoveAll removes area/relpath and everything below it.
+func (c *Cache) RemoveAll(area Area, relpath string) error {
+	n, err := name(area, relpath)
+	if err != nil {
+		return err
+	}
+	return c.root.RemoveAll(n)
+}
+
+// MkdirAll creates the directory area/relpath through the root and returns
+// its absolute path, for an external program such as rsync that must
+// write into it. The program itself is not confined by the root; the
+// caller must not give it options that follow or create symbolic links.
+func (c *Cache) MkdirAll(area Area, relpath string) (string, error) {
+	n, err := name(area, relpath)
+	if err != nil {
+		return "", err
+	}
+	if err := c.root.MkdirAll(n, dirPerm); err != nil {
+		return "", err
+	}
+	return filepath.Join(c.dir, filepath.FromSlash(n)), nil
+}
+
+// syncDir fsyncs the directory dir (a name below the root), so renames
+// and removals in it survive a crash.
+func (c *Cache) syncDir(dir string) error {
+	f, err := c.root.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	return errors.Join(err, f.Close())
+}
+
+// parent returns the directory part of a slash path below the root.
+func parent(n string) string { return path.Dir(n) }

@@ -1,0 +1,295 @@
+package cache
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"slices"
+	"strings"
+)
+
+// ErrHashMismatch is wrapped by the error Promote returns when a staged
+// file no longer has the hash validation saw.
+var ErrHashMismatch = errors.New("staged file changed since validation")
+
+// File is one file of a publication point that validation accepted.
+type File struct {
+	Name string            // file name, without a slash
+	Hash [sha256.Size]byte // SHA-256 of the contents validation checked
+}
+
+// journal is the record of one promotion in progress. It is written
+// (crash-safely) after every new file sits synced in the temporary
+// directory and before any of them is renamed into the valid area, and it
+// is removed when the promotion is complete. Open replays the journals a
+// killed run left, so a publication point in the valid area is always
+// either wholly old or wholly new after Open.
+type journal struct {
+	Dir   string   `json:"dir"`   // publication point directory below valid/
+	Names []string `json:"names"` // every file the directory holds afterwards
+	Moves []move   `json:"moves"` // temporary files to rename into Dir
+}
+
+type move struct {
+	Tmp  string `json:"tmp"`  // below the root, in the temporary directory
+	Name string `json:"name"` // file name in Dir
+}
+
+// Promote makes valid/<dir>/ hold exactly files, taken from src/<srcDir>/
+// where the fresh download of the publication point was validated. Each
+// file is copied, and its SHA-256 checked against File.Hash, so the valid
+// area only ever holds what validation accepted; a file already in place
+// with the right hash is left alone. Files in valid/<dir>/ that are not
+// listed are removed; subdirectories (the publication points of child
+// CAs) are not touched. The swap is crash-safe through a journal that
+// Open replays. A staged file whose hash differs gives an error wrapping
+// ErrHashMismatch, and valid/<dir>/ is left as it was.
+func (c *Cache) Promote(src Area, srcDir, dir string, files []File) error {
+	srcBase, err := name(src, srcDir)
+	if err != nil {
+		return err
+	}
+	dstBase, err := name(AreaValid, dir)
+	if err != nil {
+		return err
+	}
+	j := journal{Dir: dir, Names: make([]string, 0, len(files))}
+	if err := c.stage(&j, srcBase, dstBase, files); err != nil {
+		return errors.Join(fmt.Errorf("cache: promote %s: %w", dir, err), c.dropTemps(j.Moves))
+	}
+	stale, err := c.staleFiles(dstBase, nameSet(j.Names))
+	if err != nil {
+		return errors.Join(fmt.Errorf("cache: promote %s: %w", dir, err), c.dropTemps(j.Moves))
+	}
+	if len(j.Moves) == 0 && len(stale) == 0 {
+		return nil // nothing changed since the last promotion
+	}
+	jname, err := c.writeJournal(&j)
+	if err != nil {
+		return errors.Join(fmt.Errorf("cache: promote %s: %w", dir, err), c.dropTemps(j.Moves))
+	}
+	if err := c.applyJournal(jname, &j); err != nil {
+		return fmt.Errorf("cache: promote %s: %w", dir, err)
+	}
+	return nil
+}
+
+// stage copies every changed file into the temporary directory, checking
+// its hash, and records it in j.
+func (c *Cache) stage(j *journal, srcBase, dstBase string, files []File) error {
+	seen := make(map[string]bool, len(files))
+	for _, f := range files {
+		if !validName(f.Name) {
+			return fmt.Errorf("%w: bad file name %q", ErrBadPath, f.Name)
+		}
+		if seen[f.Name] {
+			return fmt.Errorf("%w: file %q listed twice", ErrBadPath, f.Name)
+		}
+		seen[f.Name] = true
+		j.Names = append(j.Names, f.Name)
+		if c.hasHash(dstBase+"/"+f.Name, f.Hash) {
+			continue
+		}
+		tmp, err := c.copyChecked(srcBase+"/"+f.Name, f.Hash)
+		if err != nil {
+			return err
+		}
+		j.Moves = append(j.Moves, move{Tmp: tmp, Name: f.Name})
+	}
+	if len(j.Moves) == 0 {
+		return nil
+	}
+	// The journal must never name a temporary file a crash could lose.
+	return c.syncDir(tmpDir)
+}
+
+// hasHash reports whether the file n exists with the given SHA-256.
+func (c *Cache) hasHash(n string, want [sha256.Size]byte) bool {
+	f, err := c.root.Open(n)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false
+	}
+	return bytes.Equal(h.Sum(nil), want[:])
+}
+
+// copyChecked copies the file n into a temporary file and checks its hash.
+func (c *Cache) copyChecked(n string, want [sha256.Size]byte) (string, error) {
+	f, err := c.root.Open(n)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	tmp, err := c.copyToTemp(io.TeeReader(f, h))
+	if err != nil {
+		return "", err
+	}
+	if !bytes.Equal(h.Sum(nil), want[:]) {
+		return "", errors.Join(fmt.Errorf("%s: %w", n, ErrHashMismatch), c.root.Remove(tmp))
+	}
+	return tmp, nil
+}
+
+// staleFiles lists the entries of directory dir that are neither
+// directories, the cache's own dot names, nor in keep. A missing
+// directory has none.
+func (c *Cache) staleFiles(dir string, keep map[string]bool) ([]string, error) {
+	d, err := c.root.Open(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	entries, err := d.ReadDir(-1)
+	if err != nil {
+		return nil, err
+	}
+	var stale []string
+	for _, e := range entries {
+		if e.IsDir() || strings.HasPrefix(e.Name(), ".") || keep[e.Name()] {
+			continue
+		}
+		stale = append(stale, e.Name())
+	}
+	return stale, nil
+}
+
+// writeJournal stores j crash-safely and returns its name below the root.
+func (c *Cache) writeJournal(j *journal) (string, error) {
+	data, err := json.Marshal(j)
+	if err != nil {
+		return "", err
+	}
+	tmp, err := c.copyToTemp(bytes.NewReader(data))
+	if err != nil {
+		return "", err
+	}
+	jname := journalDir + "/" + strings.TrimPrefix(tmp, tmpDir+"/") + ".json"
+	if err := c.root.Rename(tmp, jname); err != nil {
+		return "", errors.Join(err, c.root.Remove(tmp))
+	}
+	return jname, c.syncDir(journalDir)
+}
+
+// applyJournal carries out j and then removes its journal file jname. It
+// is idempotent, so Open can run it again after a crash: a temporary file
+// that is gone was renamed already.
+func (c *Cache) applyJournal(jname string, j *journal) error {
+	dst := string(AreaValid) + "/" + j.Dir
+	if err := c.root.MkdirAll(dst, dirPerm); err != nil {
+		return err
+	}
+	for _, m := range j.Moves {
+		err := c.root.Rename(m.Tmp, dst+"/"+m.Name)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	stale, err := c.staleFiles(dst, nameSet(j.Names))
+	if err != nil {
+		return err
+	}
+	for _, s := range stale {
+		if err := c.root.Remove(dst + "/" + s); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	if err := c.syncDir(dst); err != nil {
+		return err
+	}
+	if err := c.root.Remove(jname); err != nil {
+		return err
+	}
+	return c.syncDir(journalDir)
+}
+
+// dropTemps removes the temporary files of an abandoned promotion.
+func (c *Cache) dropTemps(moves []move) error {
+	var errs []error
+	for _, m := range moves {
+		if err := c.root.Remove(m.Tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// replayJournals finishes the promotions a killed run left. A journal
+// that does not parse, or names paths the cache would refuse, was not
+// written by tally; it is removed, and validation will reject whatever
+// mix of files its publication point holds.
+func (c *Cache) replayJournals() error {
+	d, err := c.root.Open(journalDir)
+	if err != nil {
+		return err
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		return err
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		jname := journalDir + "/" + n
+		data, err := c.root.ReadFile(jname)
+		if err != nil {
+			return err
+		}
+		var j journal
+		if json.Unmarshal(data, &j) != nil || !j.valid() {
+			if err := c.root.Remove(jname); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := c.applyJournal(jname, &j); err != nil {
+			return fmt.Errorf("replay %s: %w", jname, err)
+		}
+	}
+	return nil
+}
+
+// valid checks every path in a journal read back from disk.
+func (j *journal) valid() bool {
+	if checkRel(j.Dir) != nil {
+		return false
+	}
+	names := nameSet(j.Names)
+	for n := range names {
+		if !validName(n) {
+			return false
+		}
+	}
+	for _, m := range j.Moves {
+		rest, ok := strings.CutPrefix(m.Tmp, tmpDir+"/")
+		if _, err := hex.DecodeString(rest); !ok || err != nil || rest == "" || !names[m.Name] {
+			return false
+		}
+	}
+	return true
+}
+
+// validName reports whether n is a plain file name the cache accepts.
+func validName(n string) bool {
+	return !strings.Contains(n, "/") && checkRel(n) == nil
+}
+
+func nameSet(names []string) map[string]bool {
+	set := make(map[string]bool, len(names))
+	for _, n := range names {
+		set[n] = true
+	}
+	return set
+}

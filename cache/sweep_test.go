@@ -1,0 +1,90 @@
+package cache
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestSweep(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, dir)
+	mustWrite(t, c, AreaValid, "h/repo/keep.roa", "k")
+	mustWrite(t, c, AreaValid, "h/repo/drop.roa", "d")
+	mustWrite(t, c, AreaValid, "h/gone/deep/drop.roa", "d")
+	mustWrite(t, c, AreaRsync, "h/repo/keep.roa", "k")
+	mustWrite(t, c, AreaTA, "ripe.cer", "ta")
+	// Leftovers nobody is asked about: an rsync temporary file, a link.
+	leftover := filepath.Join(dir, "rsync", "h", "repo", ".keep.roa.Xa1b2c")
+	if err := os.WriteFile(leftover, []byte("partial"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/passwd", filepath.Join(dir, "rsync", "h", "repo", "link.roa")); err != nil {
+		t.Fatal(err)
+	}
+
+	var asked []string
+	removed, err := c.Sweep(func(a Area, rel string) bool {
+		asked = append(asked, string(a)+"/"+rel)
+		return !strings.Contains(rel, "drop")
+	})
+	if err != nil {
+		t.Fatalf("Sweep: %v", err)
+	}
+	if removed != 4 {
+		t.Errorf("removed %d files, want 4", removed)
+	}
+	slices.Sort(asked)
+	wantAsked := []string{"rsync/h/repo/keep.roa", "ta/ripe.cer", "valid/h/gone/deep/drop.roa",
+		"valid/h/repo/drop.roa", "valid/h/repo/keep.roa"}
+	if !slices.Equal(asked, wantAsked) {
+		t.Errorf("keep asked about %q, want %q", asked, wantAsked)
+	}
+	want := []string{"rsync/h/repo/keep.roa", "ta/ripe.cer", "valid/h/repo/keep.roa"}
+	if got := files(t, dir); !slices.Equal(got, want) {
+		t.Errorf("left %q, want %q", got, want)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "valid", "h", "gone")); !os.IsNotExist(err) {
+		t.Errorf("empty directories left: %v", err)
+	}
+	for _, a := range []string{"rrdp", "rsync", "ta", "valid"} {
+		if _, err := os.Stat(filepath.Join(dir, a)); err != nil {
+			t.Errorf("area removed: %v", err)
+		}
+	}
+}
+
+func TestSweepRRDPState(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, dir)
+	const kept, partial = "https://kept.example/notify.xml", "https://partial.example/notify.xml"
+	for _, n := range []string{kept, partial} {
+		d := RRDPDir(n)
+		mustWrite(t, c, AreaRRDP, d+"/h/repo/a.roa", "a")
+		mustWrite(t, c, AreaRRDP, d+"/h/repo/b.roa", "b")
+		if err := c.SaveRRDPState(n, &RRDPState{SessionID: "s", Serial: 7}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := c.Sweep(func(a Area, rel string) bool {
+		if strings.HasSuffix(rel, stateName) {
+			t.Errorf("keep asked about state file %s", rel)
+		}
+		return strings.HasPrefix(rel, RRDPDir(kept)) || strings.HasSuffix(rel, "a.roa")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := c.LoadRRDPState(kept); err != nil || st == nil || st.Serial != 7 {
+		t.Errorf("kept repository lost its state: %+v, %v", st, err)
+	}
+	// The partly swept repository no longer matches serial 7.
+	if st, err := c.LoadRRDPState(partial); err != nil || st != nil {
+		t.Errorf("partly swept repository kept its state: %+v, %v", st, err)
+	}
+	if got := mustRead(t, c, AreaRRDP, RRDPDir(partial)+"/h/repo/a.roa"); got != "a" {
+		t.Errorf("a.roa %q", got)
+	}
+}
