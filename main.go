@@ -6,17 +6,22 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/tally-rpki/tally/validate"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -253,6 +258,42 @@ func runAction(c *cli.Context) error {
 	return fmt.Errorf("validation run into %s: %w", o.outputDir, errNotImplemented)
 }
 
+// inspectAction decodes every named file (directories are walked) and
+// prints a report for each; the exit status is 1 when any is not valid.
 func inspectAction(c *cli.Context) error {
-	return fmt.Errorf("inspect: %w", errNotImplemented)
+	if c.NArg() == 0 {
+		return usagef("inspect: no FILE given")
+	}
+	invalid := 0
+	enc := json.NewEncoder(c.App.Writer)
+	for _, root := range c.Args().Slice() {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			r := validate.Inspect(p, data)
+			if !r.Valid() {
+				invalid++
+			}
+			if c.Bool("json") {
+				return enc.Encode(r)
+			}
+			if err := r.WriteText(c.App.Writer); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintln(c.App.Writer)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if invalid > 0 {
+		return &statusError{status: exitFatal, err: fmt.Errorf("inspect: %d file(s) not valid", invalid)}
+	}
+	return nil
 }
