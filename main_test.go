@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tally-rpki/tally/validate/object/objecttest"
 )
 
 // runTally runs the command line in-process and returns its exit status and outputs.
@@ -113,4 +117,91 @@ func readFile(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// inspect decodes real signed objects, reports each as one JSON object with
+// the verdict, and exits 1 when any file is not valid.
+func TestInspect(t *testing.T) {
+	ta := objecttest.NewTA(objecttest.CertSpec{})
+	ca := ta.CA(objecttest.CertSpec{IP: []string{"192.0.2.0/24"}, AS: []string{"AS64496"}})
+	roa := ca.ROA(objecttest.ROASpec{ASID: 64496, Prefixes: []objecttest.ROAPrefix{{Prefix: "192.0.2.0/24", MaxLength: 25}}})
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.roa")
+	// Named .cer, but the contents say ROA: the type comes from the contents.
+	misnamed := filepath.Join(dir, "sub", "misnamed.cer")
+	writeFile(t, good, roa.DER)
+	writeFile(t, misnamed, roa.DER)
+
+	status, stdout, stderr := runTally(t, "inspect", "--json", dir)
+	if status != exitOK {
+		t.Fatalf("status %d, stderr %q", status, stderr)
+	}
+	reports := decodeReports(t, stdout)
+	if len(reports) != 2 {
+		t.Fatalf("%d reports, want 2 (directory walked): %s", len(reports), stdout)
+	}
+	for _, r := range reports {
+		if r["type"] != "roa" || r["valid"] != true || r["asid"] != float64(64496) {
+			t.Errorf("report %v: want a valid roa for AS64496", r)
+		}
+		prefixes, _ := r["prefixes"].([]any)
+		if len(prefixes) != 1 || prefixes[0].(map[string]any)["prefix"] != "192.0.2.0/24" ||
+			prefixes[0].(map[string]any)["max_length"] != float64(25) {
+			t.Errorf("prefixes %v, want 192.0.2.0/24 max 25", r["prefixes"])
+		}
+		if _, ok := r["signing_time"]; !ok {
+			t.Errorf("no signing_time in %v", r)
+		}
+	}
+
+	// The last byte is in the CMS signature: the object must be rejected.
+	bad := filepath.Join(dir, "bad.roa")
+	writeFile(t, bad, objecttest.FlipByte(roa.DER, len(roa.DER)-1))
+	status, stdout, _ = runTally(t, "inspect", "--json", good, bad)
+	if status != exitFatal {
+		t.Errorf("status %d with a bad signature, want %d", status, exitFatal)
+	}
+	reports = decodeReports(t, stdout)
+	if len(reports) != 2 || reports[1]["valid"] != false || !strings.Contains(reports[1]["error"].(string), "signature") {
+		t.Errorf("reports %v: want the second invalid with a signature error", reports)
+	}
+
+	// Text output names the fields too.
+	status, stdout, _ = runTally(t, "inspect", good)
+	if status != exitOK || !strings.Contains(stdout, "asid: 64496") || !strings.Contains(stdout, "valid: true") {
+		t.Errorf("text output (status %d): %s", status, stdout)
+	}
+}
+
+func TestInspectNoFile(t *testing.T) {
+	if status, _, _ := runTally(t, "inspect"); status != exitUsage {
+		t.Errorf("inspect without files: status %d, want %d", status, exitUsage)
+	}
+	if status, _, _ := runTally(t, "inspect", filepath.Join(t.TempDir(), "missing.roa")); status != exitFatal {
+		t.Errorf("inspect of a missing file: status %d, want %d", status, exitFatal)
+	}
+}
+
+func writeFile(t *testing.T, name string, data []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func decodeReports(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var reports []map[string]any
+	dec := json.NewDecoder(strings.NewReader(out))
+	for dec.More() {
+		var r map[string]any
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("stdout is not one JSON object per file: %v\n%s", err, out)
+		}
+		reports = append(reports, r)
+	}
+	return reports
 }
