@@ -813,6 +813,13 @@ func (p *certParser) checkEE() error {
 	if bytes.Equal(c.AKI, c.SKI) {
 		return malformed("RFC 6487 §4.8.3", "authorityKeyIdentifier equals subjectKeyIdentifier on an EE certificate")
 	}
+	// An EE certificate certifies a different entity from its issuer, and
+	// RFC 6487 §4.5 wants subject names unique per entity under a CA: an EE
+	// whose subject repeats its issuer's name is self-issued (RFC 5280 §3.2),
+	// which only CA certificates may be.
+	if bytes.Equal(c.RawSubject, c.RawIssuer) {
+		return malformed("RFC 6487 §4.5", "EE certificate is self-issued: subject equals issuer")
+	}
 	return nil
 }
 
