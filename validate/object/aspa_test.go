@@ -23,8 +23,6 @@ var aspaDisagreements = map[string]string{
 	"rpkitouch/tests/FjSf5hX1GmGhKMu9AG7WVIl8m1M.asa": oldDraftASPA,
 	"rpki-commons/src/test/resources/interop/aspa/GOOD-profile-15-rpki-commons-propertytest-sample.asa": "eContent is " +
 		"fine, but its EE certificate has no CRL distribution point (RFC 6487 §4.8.6), rejected by ParseCert",
-	"rpki-client-regress/historical/src/regress/usr.sbin/rpki-client/aspa/AS945.asa": "eContent and EE resources " +
-		"are fine; the EE certificate is self-issued (subject = issuer), which is for the certificate/CMS parser or validate to reject",
 }
 
 func parseCheckASPA(der []byte) error {

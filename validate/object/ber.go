@@ -10,7 +10,9 @@ import (
 // of that time were written by a library that emits BER: the ContentInfo,
 // SignedData, EncapsulatedContentInfo, the [0] EXPLICIT wrappers and the
 // certificates set use indefinite lengths, and the eContent OCTET STRING is
-// constructed from primitive chunks. Other relying parties accept them, so
+// constructed from primitive chunks. (The SignerInfos SET is definite in
+// the corpus, but the same encoders may write it indefinite, so it is
+// admitted too.) Other relying parties accept them, so
 // refusing them would drop real, correctly signed data.
 //
 // tally admits exactly these two BER forms, and only in the wrapper

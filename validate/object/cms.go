@@ -50,7 +50,7 @@ func ParseSignedObject(der []byte, contentType []byte) (*SignedObject, error) {
 	in := cryptobyte.String(der)
 	var ci, ct, wrap, sd cryptobyte.String
 	if !r.readElement(&in, &ci, asn1.SEQUENCE) {
-		return nil, malformed("RFC 6488 §2", "ContentInfo: want SEQUENCE")
+		return nil, malformed("RFC 6488 §2", "ContentInfo: want SEQUENCE, DER or with the BER wrapper forms of ber.go")
 	}
 	if !in.Empty() {
 		return nil, malformed("RFC 6488 §2", "ContentInfo: %d trailing bytes", len(in))

@@ -508,6 +508,7 @@ var cmsCorpusVerdicts = map[string]string{
 	"rpki-commons/src/test/resources/interop/aspa/BAD-profile-13-no-signingtime-aspa-rpkimancer.asa":                                            "RFC 9589",
 	"rpki-commons/historical/src/test/resources/interop/aspa/aspa-rpkimancer.asa":                                                               "RFC 9589",
 	"rpki-commons/src/test/resources/interop/aspa/BAD-profile-15-rpki-commons-propertytest-sample-implicit-tag.asa":                             "RFC 6487 §4.8.6",
+	"rpki-client-regress/historical/src/regress/usr.sbin/rpki-client/aspa/AS945.asa":                                                            "RFC 6487 §4.5", // self-issued EE (ParseCert)
 	"rpki-client-regress/historical/src/regress/usr.sbin/rpki-client/aspa/2338bd30cba1ff30fe3cf930824f39b45569d458de356729cb0121400ee3616a.asa": "RFC 9589",
 	"rpki-client-regress/historical/src/regress/usr.sbin/rpki-client/aspa/5c67c85c9fbdf4daea0034480c2c3da10ef241738cb4f5a16e6cf60ec812713d.asa": "RFC 9589",
 	"rpki-client-regress/historical/src/regress/usr.sbin/rpki-client/aspa/63bbc4571294a06f5e7533166179bafcb0252e0484708e6d45924e1e479c8636.asa": "RFC 9589",

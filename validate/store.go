@@ -1,0 +1,147 @@
+package validate
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/tally-rpki/tally/cache"
+)
+
+// Syncer brings one repository up to date. notifyURI is the CA's RRDP
+// notification URI ("" without one), rsyncURI its caRepository; for a TA
+// certificate notifyURI is "" and rsyncURI the certificate's URI from the
+// TAL (rsync:// or https://). A false fresh means the download failed and
+// the validated copy must be used; a non-nil err stops the run. Run calls
+// Sync at most once per (notifyURI, rsyncURI) pair and from several
+// goroutines at once.
+type Syncer interface {
+	Sync(ctx context.Context, notifyURI, rsyncURI string) (fresh bool, err error)
+}
+
+// Store gives validation the files of the cache by URI. Fresh reads the
+// latest download, Valid the validated store; both return an error matching
+// fs.ErrNotExist for a missing file. List names the files (not
+// directories) directly in a publication point of the latest download,
+// sorted. Promote makes the validated store hold exactly files (name to
+// SHA-256) for the publication point dirURI, taken from the latest
+// download. Methods are called from several goroutines at once.
+type Store interface {
+	Fresh(uri string) ([]byte, error)
+	Valid(uri string) ([]byte, error)
+	List(dirURI string) ([]string, error)
+	Promote(dirURI string, files map[string][sha256.Size]byte) error
+}
+
+// DirStore is a Store over plain directories, for tests and offline runs:
+// rsync://host/path is FreshDir/host/path, and ValidDir/host/path in the
+// validated store. With ValidDir empty there is no validated store, and
+// Promote does nothing.
+type DirStore struct {
+	FreshDir string
+	ValidDir string
+}
+
+// path maps uri below dir after cache.ParseURI has refused anything that
+// could escape it (empty, "." or ".." segments, escapes, odd characters).
+func (d *DirStore) path(dir, uri string) (string, error) {
+	u, err := cache.ParseURI(uri)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, filepath.FromSlash(u.Path())), nil
+}
+
+// Fresh reads uri from FreshDir.
+func (d *DirStore) Fresh(uri string) ([]byte, error) {
+	p, err := d.path(d.FreshDir, uri)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(p)
+}
+
+// Valid reads uri from ValidDir.
+func (d *DirStore) Valid(uri string) ([]byte, error) {
+	if d.ValidDir == "" {
+		return nil, fmt.Errorf("%s: no validated store: %w", uri, fs.ErrNotExist)
+	}
+	p, err := d.path(d.ValidDir, uri)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(p)
+}
+
+// List names the regular files in dirURI under FreshDir; a missing
+// directory has none.
+func (d *DirStore) List(dirURI string) ([]string, error) {
+	p, err := d.path(d.FreshDir, dirURI)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// Promote copies files from FreshDir to ValidDir and removes the other
+// files of the publication point there. It is not crash-safe; the real
+// cache's is.
+func (d *DirStore) Promote(dirURI string, files map[string][sha256.Size]byte) error {
+	if d.ValidDir == "" {
+		return nil
+	}
+	src, err := d.path(d.FreshDir, dirURI)
+	if err != nil {
+		return err
+	}
+	dst, err := d.path(d.ValidDir, dirURI)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	for name, hash := range files {
+		data, err := os.ReadFile(filepath.Join(src, name))
+		if err != nil {
+			return err
+		}
+		if sha256.Sum256(data) != hash {
+			return fmt.Errorf("%s%s: changed since validation", dirURI, name)
+		}
+		if err := os.WriteFile(filepath.Join(dst, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	entries, err := os.ReadDir(dst)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if _, keep := files[e.Name()]; !keep && e.Type().IsRegular() {
+			if err := os.Remove(filepath.Join(dst, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
