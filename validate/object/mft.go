@@ -47,9 +47,12 @@ func ParseManifest(der []byte) (*Manifest, error) {
 	return m, nil
 }
 
-// checkInheritOnly requires every RFC 3779 family the EE certificate holds
-// to be "inherit": the one-use EE certificate of a manifest signs for the
-// CA as a whole, never for a subset of its resources.
+// checkInheritOnly requires the EE certificate to describe its resources
+// with "inherit" only: the one-use EE certificate of a manifest signs for
+// the CA as a whole, never for a subset of its resources. The AS extension
+// must be present and inherit too (a 2013 rpkid manifest without it is the
+// case in point); rpki-client reads RFC 9286 §5.1 the same way, so no
+// publication point that validates elsewhere is lost by it.
 func checkInheritOnly(ee *Cert, rule string) error {
 	r := ee.Resources
 	switch {
@@ -57,8 +60,8 @@ func checkInheritOnly(ee *Cert, rule string) error {
 		return malformed(rule, "EE certificate: IPv4 resources listed, want inherit")
 	case r.IPv6 != nil && !r.IPv6.Inherit:
 		return malformed(rule, "EE certificate: IPv6 resources listed, want inherit")
-	case r.AS != nil && !r.AS.Inherit:
-		return malformed(rule, "EE certificate: AS resources listed, want inherit")
+	case r.AS == nil || !r.AS.Inherit:
+		return malformed(rule, "EE certificate: AS resources absent or listed, want inherit")
 	}
 	return nil
 }

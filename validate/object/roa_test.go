@@ -22,7 +22,7 @@ func parseCheckROA(der []byte) error {
 }
 
 func TestROACorpus(t *testing.T) {
-	checkLabelled(t, "roa", parseCheckROA, nil)
+	checkLabelled(t, "roa", parseCheckROA)
 }
 
 func TestParseROA(t *testing.T) {

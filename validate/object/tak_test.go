@@ -20,7 +20,7 @@ func parseCheckTAK(der []byte) error {
 }
 
 func TestTAKCorpus(t *testing.T) {
-	checkLabelled(t, "tak", parseCheckTAK, nil)
+	checkLabelled(t, "tak", parseCheckTAK)
 }
 
 func TestParseTAK(t *testing.T) {

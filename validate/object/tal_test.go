@@ -61,50 +61,36 @@ func labelledCorpus(tb testing.TB, typ string) []labelledFile {
 	return out
 }
 
-// checkLabelled parses every labelled file of typ and compares the verdict
-// with the label. Files in known disagree on purpose (the value says why);
-// any other disagreement fails the test, and so does a known one that has
-// started to agree, so the list stays true.
-func checkLabelled(t *testing.T, typ string, parse func([]byte) error, known map[string]string) {
+// checkLabelled parses every labelled file of typ with parse and compares
+// the verdict with the label. Disagreements on purpose are those of the
+// central testdata/corpus-exceptions.tsv (see TestCorpus); any other fails
+// the test, and so does a listed one that has started to agree.
+func checkLabelled(t *testing.T, typ string, parse func([]byte) error) {
 	t.Helper()
 	files := labelledCorpus(t, typ)
-	seen := map[string]bool{}
+	known := exceptions(t)
+	listed := 0
 	for _, f := range files {
 		err := parse(f.Data)
 		if err != nil && !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrSignature) {
 			t.Errorf("%s: untyped error: %v", f.Key, err)
 		}
 		agrees := (err == nil) == f.Valid
-		why, isKnown := known[f.Key]
-		seen[f.Key] = isKnown
+		_, isKnown := known[f.Key]
 		switch {
 		case !agrees && !isKnown:
 			t.Errorf("%s: label valid=%v (%s), got err=%v", f.Key, f.Valid, f.Reason, err)
 		case agrees && isKnown:
-			t.Errorf("%s: listed as a known disagreement (%s) but now agrees with the label", f.Key, why)
+			t.Errorf("%s: listed in corpus-exceptions.tsv but now agrees with the label", f.Key)
 		case !agrees:
-			t.Logf("known disagreement %s: label valid=%v; got err=%v; why: %s", f.Key, f.Valid, err, why)
+			listed++
 		}
 	}
-	for k := range known {
-		if _, ok := seen[k]; !ok {
-			t.Errorf("known disagreement %s: not in the corpus", k)
-		}
-	}
-	t.Logf("%d %s files checked, %d known disagreements", len(files), typ, len(known))
-}
-
-// talDisagreements are the labelled TALs ParseTAL judges otherwise, each
-// with the rule that decides it.
-var talDisagreements = map[string]string{
-	"fort-validator/test/resources/tal/4urls-ignored-protos.tal": "RFC 8630 §2.3 allows rsync and HTTPS URIs only; " +
-		"the file lists ftp:// and http:// ones (FORT skips them, the http:// TALs of cfrpki and rpki-validator-3 are labelled invalid)",
-	"fort-validator/test/tal/lacnic.tal": "RFC 8630 §2.3: a TA URI names one object, never a directory; " +
-		"https://potato and rsync://potato name none",
+	t.Logf("%d %s files checked, %d listed exceptions", len(files), typ, listed)
 }
 
 func TestTALCorpus(t *testing.T) {
-	checkLabelled(t, "tal", func(b []byte) error { _, err := ParseTAL(b); return err }, talDisagreements)
+	checkLabelled(t, "tal", func(b []byte) error { _, err := ParseTAL(b); return err })
 }
 
 func TestParseTAL(t *testing.T) {
