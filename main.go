@@ -11,17 +11,22 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/tally-rpki/tally/cache"
+	"github.com/tally-rpki/tally/output"
 	"github.com/tally-rpki/tally/validate"
+	"github.com/tally-rpki/tally/validate/tals"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -246,16 +251,155 @@ func parseTime(s string) (time.Time, error) {
 }
 
 func runAction(c *cli.Context) error {
+	start := time.Now()
 	o, err := parseOptions(c)
 	if err != nil {
 		return err
 	}
-	if o.now.IsZero() {
-		o.now = time.Now().UTC()
+	pinned := !o.now.IsZero() // --time: validation and build time are that time
+	if !pinned {
+		o.now = start.UTC()
 	}
-	// TODO(#4): the validation engine; until it lands the main job refuses
-	// to run rather than silently writing nothing.
-	return fmt.Errorf("validation run into %s: %w", o.outputDir, errNotImplemented)
+	// TODO(#5): fetching (RRDP, rsync, TA certificates over https). Until it
+	// lands only the offline mode runs, rather than silently fetching nothing.
+	if !o.noFetch {
+		return fmt.Errorf("fetching repositories: %w (run with -n to validate the cache as it is)", errNotImplemented)
+	}
+	// TODO(#6): the drop guard needs the counts of the last successful run.
+	if o.maxDrop > 0 {
+		return fmt.Errorf("--max-vrp-drop: %w", errNotImplemented)
+	}
+	cfg, err := o.config(c.App.ErrWriter)
+	if err != nil {
+		return err
+	}
+	formats, err := o.outputFormats()
+	if err != nil {
+		return err
+	}
+	lock, err := cache.Open(o.cacheDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+
+	store := &validate.DirStore{
+		FreshDir: filepath.Join(o.cacheDir, string(cache.AreaRsync)),
+		ValidDir: filepath.Join(o.cacheDir, string(cache.AreaValid)),
+	}
+	res, err := validate.Run(c.Context, cfg, offline{}, store)
+	if err != nil {
+		return err
+	}
+	res.Metadata = o.metadata(cfg, start)
+	if !pinned {
+		res.Metadata.BuildTime = time.Now().UTC() // taken once, after validation, as rpki-client does
+	}
+	if err := output.Write(c.Context, o.outputDir, formats, res); err != nil {
+		return err
+	}
+	if o.verbosity > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "tally: %d VRPs (%d unique), %d ASPAs, %d router keys from %d TALs in %s\n",
+			res.VRPTotal, len(res.VRPs), len(res.ASPAs), len(res.RouterKeys), len(cfg.TALs), time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
+
+// offline is the Syncer of --no-fetch: every repository is taken as it
+// is in the cache.
+type offline struct{}
+
+func (offline) Sync(context.Context, string, string) (bool, error) { return true, nil }
+
+// config builds the validation configuration: the TALs given with -t, in
+// that order, or the built-in ones sorted by name.
+func (o *options) config(logTo io.Writer) (validate.Config, error) {
+	cfg := validate.Config{
+		Now:        o.now,
+		Workers:    o.workers,
+		Overclaim:  validate.OverclaimReject,
+		UnsafeVRPs: validate.UnsafeAccept,
+		Log:        slog.New(slog.NewTextHandler(logTo, &slog.HandlerOptions{Level: o.logLevel()})),
+	}
+	if o.overclaim == "trim" {
+		cfg.Overclaim = validate.OverclaimTrim
+	}
+	switch o.unsafeVRPs {
+	case "warn":
+		cfg.UnsafeVRPs = validate.UnsafeWarn
+	case "reject":
+		cfg.UnsafeVRPs = validate.UnsafeReject
+	}
+	if len(o.tals) == 0 {
+		for _, f := range tals.Builtin() {
+			cfg.TALs = append(cfg.TALs, validate.TALFile{Name: validate.TAName(f.Name), Path: f.Name, Data: f.Data})
+		}
+		return cfg, nil
+	}
+	for _, path := range o.tals {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("--tal: %w", err)
+		}
+		cfg.TALs = append(cfg.TALs, validate.TALFile{Name: validate.TAName(path), Path: path, Data: data})
+	}
+	return cfg, nil
+}
+
+// logLevel maps -v to slog levels: warnings by default, then info, then debug.
+func (o *options) logLevel() slog.Level {
+	switch {
+	case o.verbosity >= 2:
+		return slog.LevelDebug
+	case o.verbosity == 1:
+		return slog.LevelInfo
+	}
+	return slog.LevelWarn
+}
+
+// outputFormats resolves -j -c -B -o -m; none given means every file.
+func (o *options) outputFormats() ([]output.Format, error) {
+	all := output.Formats(output.Options{})
+	if len(o.formats) == 0 {
+		return all, nil
+	}
+	var out []output.Format
+	for _, f := range all {
+		name := f.Name
+		if name == "bird1v4" || name == "bird1v6" {
+			name = "bird" // -B writes all three BIRD files
+		}
+		if slices.Contains(o.formats, name) {
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// metadata fills what changes between runs: the build time is the
+// validation time (so --time gives reproducible files; without it the
+// caller replaces it with the time validation ended), the rest comes from
+// the process.
+func (o *options) metadata(cfg validate.Config, start time.Time) validate.Metadata {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "localhost" // only shown in headers
+	}
+	m := validate.Metadata{
+		BuildMachine: host,
+		BuildTime:    o.now,
+		Elapsed:      time.Since(start),
+		Version:      version,
+	}
+	for _, t := range cfg.TALs {
+		m.TALFiles = append(m.TALFiles, t.Path)
+	}
+	var self, children syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &self) == nil && syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children) == nil {
+		m.User = time.Duration(self.Utime.Nano() + children.Utime.Nano())
+		m.System = time.Duration(self.Stime.Nano() + children.Stime.Nano())
+	}
+	return m
 }
 
 // inspectAction decodes every named file (directories are walked) and

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/tally-rpki/tally/validate/object/objecttest"
 )
@@ -64,15 +67,6 @@ func TestVersion(t *testing.T) {
 	status, stdout, _ := runTally(t, "version")
 	if status != exitOK || stdout != "tally "+version+"\n" {
 		t.Errorf("version: status %d, stdout %q", status, stdout)
-	}
-}
-
-// The main job is not built yet: it must say so and fail, never silently
-// succeed with no output.
-func TestRunNotImplemented(t *testing.T) {
-	status, _, stderr := runTally(t, "-n", "-j", t.TempDir())
-	if status != exitFatal || !strings.Contains(stderr, "not implemented yet") {
-		t.Errorf("status %d, stderr %q; want %d and \"not implemented yet\"", status, stderr, exitFatal)
 	}
 }
 
@@ -204,4 +198,71 @@ func decodeReports(t *testing.T, out string) []map[string]any {
 		reports = append(reports, r)
 	}
 	return reports
+}
+
+// An offline run (-n) over a cache built here validates it from the TAL and
+// writes the VRPs; the same cache and --time give byte-identical files with
+// one worker and with eight.
+func TestOfflineRun(t *testing.T) {
+	ta := objecttest.NewTA(objecttest.CertSpec{})
+	ca := ta.CA(objecttest.CertSpec{IP: []string{"192.0.2.0/24", "2001:db8::/32"}, AS: []string{"AS64496-AS64511"}})
+	roa := ca.ROA(objecttest.ROASpec{ASID: 64496, Prefixes: []objecttest.ROAPrefix{
+		{Prefix: "192.0.2.0/24", MaxLength: 24}, {Prefix: "2001:db8::/32", MaxLength: 48}}})
+	roa2 := ca.ROA(objecttest.ROASpec{ASID: 64497, Prefixes: []objecttest.ROAPrefix{{Prefix: "192.0.2.128/25"}}})
+	// Out of the CA's resources: the ROA is rejected, the run goes on.
+	bad := ca.ROA(objecttest.ROASpec{ASID: 64498, Prefixes: []objecttest.ROAPrefix{{Prefix: "198.51.100.0/24"}}})
+	caCRL := ca.CRL(objecttest.CRLSpec{Number: 1})
+	caMft := ca.Manifest(objecttest.MftSpec{Number: 1, Files: []objecttest.Object{caCRL, roa, roa2, bad}})
+	taCRL := ta.CRL(objecttest.CRLSpec{Number: 1})
+	taMft := ta.Manifest(objecttest.MftSpec{Number: 1, Files: []objecttest.Object{taCRL, ca.Object}})
+
+	dir := t.TempDir()
+	cacheDir := filepath.Join(dir, "cache")
+	for _, o := range []objecttest.Object{ta.Object, ca.Object, roa, roa2, bad, caCRL, caMft, taCRL, taMft} {
+		writeFile(t, filepath.Join(cacheDir, "rsync", strings.TrimPrefix(o.URI, "rsync://")), o.DER)
+	}
+	tal := filepath.Join(dir, "test.tal")
+	writeFile(t, tal, ta.TAL())
+	now := objecttest.Now().Format(time.RFC3339)
+
+	var csv [2]string
+	for i, workers := range []string{"1", "8"} {
+		out := filepath.Join(dir, "out"+workers)
+		if err := os.Mkdir(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		status, _, stderr := runTally(t, "-n", "-t", tal, "-d", cacheDir, "-P", now, "-p", workers, "-c", "-j", out)
+		if status != exitOK {
+			t.Fatalf("-p %s: status %d, stderr %s", workers, status, stderr)
+		}
+		if !strings.Contains(stderr, "198.51.100.0/24") {
+			t.Errorf("stderr does not report the ROA outside its EE resources: %s", stderr)
+		}
+		csv[i] = readFile(t, filepath.Join(out, "csv"))
+		if _, err := os.Stat(filepath.Join(out, "json")); err != nil {
+			t.Errorf("-j: %v", err)
+		}
+		if _, err := os.Stat(filepath.Join(out, "openbgpd")); err == nil {
+			t.Errorf("openbgpd written without -o")
+		}
+	}
+	expires := fmt.Sprint(objecttest.Now().Add(24 * time.Hour).Unix())
+	want := "ASN,IP Prefix,Max Length,Trust Anchor,Expires\n" +
+		"AS64496,192.0.2.0/24,24,test," + expires + "\n" +
+		"AS64497,192.0.2.128/25,25,test," + expires + "\n" +
+		"AS64496,2001:db8::/32,48,test," + expires + "\n"
+	if diff := cmp.Diff(want, csv[0]); diff != "" {
+		t.Errorf("csv (-want +got):\n%s", diff)
+	}
+	if csv[0] != csv[1] {
+		t.Errorf("csv differs between -p 1 and -p 8")
+	}
+}
+
+// Fetching is not built yet: a run without -n must say so, not succeed.
+func TestFetchNotImplemented(t *testing.T) {
+	status, _, stderr := runTally(t, "-d", t.TempDir(), t.TempDir())
+	if status != exitFatal || !strings.Contains(stderr, "not implemented yet") {
+		t.Errorf("status %d, stderr %q", status, stderr)
+	}
 }
