@@ -2,6 +2,7 @@ package validate
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,14 +27,39 @@ func inheritROA(iss *objecttest.Issuer, asn int64, prefix string) objecttest.Obj
 }
 
 // A scenario builds a tree below the TA "ta" and says what Run must give:
-// exactly vrps, a warning naming each of rules, and the counts check wants.
+// exactly vrps and aspas, a warning naming each of rules, and the counts
+// check wants. A scenario with buildAt instead of build also gets back from
+// it the warnings that must name a file and its rule, and the exact router
+// keys, and maybe further steps to run on the same fixture.
 type scenario struct {
-	name  string
-	cfg   Config
-	build func(f *fixture, ta *objecttest.Issuer)
-	vrps  []VRP
-	rules []string
-	check func(t *testing.T, res *Result)
+	name    string
+	cfg     Config
+	build   func(f *fixture, ta *objecttest.Issuer)
+	buildAt func(f *fixture, ta *objecttest.Issuer) expect
+	vrps    []VRP
+	aspas   []ASPA
+	rules   []string
+	check   func(t *testing.T, res *Result)
+}
+
+// expect is what a buildAt knows only once it has built the objects.
+type expect struct {
+	at    []ruleAt
+	keys  []RouterKey
+	again func(t *testing.T, f *fixture) // nil: one run only
+}
+
+// ruleAt is a warning that must start with "uri: rule".
+type ruleAt struct{ uri, rule string }
+
+// checkAt reports each of at that no warning of res gives.
+func checkAt(t *testing.T, res *Result, at []ruleAt) {
+	t.Helper()
+	for _, a := range at {
+		if !slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.HasPrefix(w, a.uri+": "+a.rule) }) {
+			t.Errorf("no warning %q; warnings:\n%s", a.uri+": "+a.rule, joinLines(res.Warnings))
+		}
+	}
 }
 
 // good publishes a CA holding 10.0.0.0/16 with one ROA below ta, so every
@@ -211,13 +237,9 @@ var scenarios = []scenario{
 				c.ASPA(objecttest.ASPASpec{Customer: 64496, Providers: []int64{64497}}))
 		},
 		vrps:  []VRP{goodVRP},
+		aspas: []ASPA{{Customer: 64496, Providers: []uint32{64497}, TA: "ta", Expires: dayExpiry}},
 		rules: []string{"RFC 9582 §5"},
-		check: func(t *testing.T, res *Result) {
-			count(KindROA, invalidCount, 1)(t, res)
-			if len(res.ASPAs) != 1 {
-				t.Errorf("ASPAs: %+v, want the one of AS64496", res.ASPAs)
-			}
-		},
+		check: count(KindROA, invalidCount, 1),
 	},
 	{
 		name: "CA loop",
@@ -400,17 +422,33 @@ func overclaimTree(f *fixture, ta *objecttest.Issuer) {
 }
 
 func TestRunScenarios(t *testing.T) {
-	for _, sc := range scenarios {
+	all := slices.Concat(scenarios, moreScenarios)
+	if len(all) < 40 {
+		t.Errorf("%d scenarios, want at least 40", len(all))
+	}
+	for _, sc := range all {
 		t.Run(sc.name, func(t *testing.T) {
 			f := newFixture(t)
 			ta := objecttest.NewTA(objecttest.CertSpec{})
 			f.addTA("ta", ta)
-			sc.build(f, ta)
+			var want expect
+			if sc.buildAt != nil {
+				want = sc.buildAt(f, ta)
+			} else {
+				sc.build(f, ta)
+			}
 			res := f.run(sc.cfg)
 			t.Logf("warnings:\n%s", joinLines(res.Warnings))
 			if d := cmp.Diff(sc.vrps, res.VRPs, cmpOpts...); d != "" {
 				t.Errorf("VRPs (-want +got):\n%s", d)
 			}
+			if d := cmp.Diff(sc.aspas, res.ASPAs, cmpOpts...); d != "" {
+				t.Errorf("ASPAs (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(want.keys, res.RouterKeys, cmpOpts...); d != "" {
+				t.Errorf("router keys (-want +got):\n%s", d)
+			}
+			checkAt(t, res, want.at)
 			for _, rule := range sc.rules {
 				if !hasRule(res, rule) {
 					t.Errorf("no warning cites %s; warnings:\n%s", rule, joinLines(res.Warnings))
@@ -418,6 +456,9 @@ func TestRunScenarios(t *testing.T) {
 			}
 			if sc.check != nil {
 				sc.check(t, res)
+			}
+			if want.again != nil {
+				want.again(t, f)
 			}
 		})
 	}

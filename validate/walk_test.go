@@ -15,12 +15,15 @@ import (
 	"github.com/tally-rpki/tally/validate/object/objecttest"
 )
 
-// bigTree publishes about 200 CAs in two levels below one TA, with a ROA
-// each, an ASPA and a router certificate per first-level CA, and some
-// broken ones: every seventh leaf CA expired, one leaf's point missing a
-// file. CA keys come from one KeySource, skipping those of the TA, of the
-// CA's parent (a loop otherwise) and the two reserved for EE certificates
-// (whose issuer would have its own key otherwise).
+// bigTree publishes bigTops×bigLeaves leaf CAs below bigTops first-level
+// CAs below one TA (1,040 CAs), with a ROA each, an ASPA and a router
+// certificate per first-level CA, and some broken ones: every seventh leaf
+// CA expired, one leaf's point missing a file. CA keys come from one
+// KeySource, skipping those of the TA, of the CA's parent (a loop
+// otherwise) and the two reserved for EE certificates (whose issuer would
+// have its own key otherwise).
+const bigTops, bigLeaves = 40, 25
+
 func bigTree(f *fixture) {
 	const n = objecttest.NumKeys
 	mftEE, objEE := objecttest.Key(n-1), objecttest.Key(n-2)
@@ -36,9 +39,9 @@ func bigTree(f *fixture) {
 	}
 	mft := objecttest.MftSpec{EE: objecttest.CertSpec{Key: mftEE}}
 	var tops []objecttest.Object
-	for i := range 15 {
+	for i := range bigTops {
 		skip(0, n-1, n-2)
-		top := ta.CA(caSpec(fmt.Sprintf("10.%d.0.0/16", i)))
+		top := ta.CA(objecttest.CertSpec{IP: []string{fmt.Sprintf("10.%d.0.0/16", i)}, AS: []string{"AS64496-AS65535"}})
 		topIdx := idx
 		idx++
 		tops = append(tops, top.Object)
@@ -47,11 +50,11 @@ func bigTree(f *fixture) {
 				EE: objecttest.CertSpec{Key: objEE}}),
 			top.Router(objecttest.RouterSpec{AS: []string{fmt.Sprintf("AS%d", 64496+i)}}),
 		}
-		for j := range 13 {
+		for j := range bigLeaves {
 			skip(0, n-1, n-2, topIdx%n)
 			prefix := fmt.Sprintf("10.%d.%d.0/24", i, j)
 			spec := objecttest.CertSpec{IP: []string{prefix}, AS: []string{"inherit"}}
-			if (i*13+j)%7 == 0 {
+			if (i*bigLeaves+j)%7 == 0 {
 				spec.NotAfter = now.Add(-time.Hour)
 			}
 			leaf := top.CA(spec)
@@ -82,21 +85,23 @@ func TestRunSameResultForAnyWorkers(t *testing.T) {
 		t.Errorf("1 worker (-) and 8 workers (+) differ:\n%s", d)
 	}
 	res := results[0]
-	// 28 of the 195 leaves are expired; one more has no ROA.
-	if got, want := res.Stats[KindCert].Valid, 1+15+195-28; got != want {
+	leaves := bigTops * bigLeaves
+	expired := (leaves + 6) / 7 // every seventh from the first
+	if got, want := res.Stats[KindCert].Valid, 1+bigTops+leaves-expired; got != want {
 		t.Errorf("valid CA certificates: %d, want %d", got, want)
 	}
-	if got, want := len(res.VRPs), 195-28-1; got != want {
+	// One more leaf, not an expired one, has no ROA.
+	if got, want := len(res.VRPs), leaves-expired-1; got != want {
 		t.Errorf("VRPs: %d, want %d", got, want)
 	}
-	if len(res.ASPAs) != 1 || len(res.ASPAs[0].Providers) != 15 {
-		t.Errorf("ASPAs: %+v, want AS64496 with 15 providers", res.ASPAs)
+	if len(res.ASPAs) != 1 || len(res.ASPAs[0].Providers) != bigTops {
+		t.Errorf("ASPAs: %+v, want AS64496 with %d providers", res.ASPAs, bigTops)
 	}
-	if len(res.RouterKeys) != 15 || len(res.NonFunctional) != 1 {
-		t.Errorf("%d router keys, %d non-functional CAs; want 15 and 1", len(res.RouterKeys), len(res.NonFunctional))
+	if len(res.RouterKeys) != bigTops || len(res.NonFunctional) != 1 {
+		t.Errorf("%d router keys, %d non-functional CAs; want %d and 1", len(res.RouterKeys), len(res.NonFunctional), bigTops)
 	}
-	if got := len(res.Warnings); got != 28+2 {
-		t.Errorf("%d warnings, want 30:\n%s", got, joinLines(res.Warnings))
+	if got, want := len(res.Warnings), expired+2; got != want {
+		t.Errorf("%d warnings, want %d:\n%s", got, want, joinLines(res.Warnings))
 	}
 }
 
