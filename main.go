@@ -265,10 +265,6 @@ func runAction(c *cli.Context) error {
 	if !o.noFetch {
 		return fmt.Errorf("fetching repositories: %w (run with -n to validate the cache as it is)", errNotImplemented)
 	}
-	// TODO(#6): the drop guard needs the counts of the last successful run.
-	if o.maxDrop > 0 {
-		return fmt.Errorf("--max-vrp-drop: %w", errNotImplemented)
-	}
 	cfg, err := o.config(c.App.ErrWriter)
 	if err != nil {
 		return err
@@ -295,7 +291,22 @@ func runAction(c *cli.Context) error {
 	if !pinned {
 		res.Metadata.BuildTime = time.Now().UTC() // taken once, after validation, as rpki-client does
 	}
+	last, err := lock.LoadRunState()
+	if err != nil {
+		// Our own state file, damaged: the guard has nothing to compare with
+		// this time, which is said rather than hidden.
+		cfg.Log.Warn("drop guard: no usable state of the last run", "err", err)
+		last = nil
+	}
+	if o.maxDrop > 0 && last != nil {
+		if err := validate.CheckDrop(last.VRPs, res, o.maxDrop); err != nil {
+			return &statusError{status: exitDropGuard, err: err}
+		}
+	}
 	if err := output.Write(c.Context, o.outputDir, formats, res); err != nil {
+		return err
+	}
+	if err := lock.SaveRunState(&cache.RunState{Time: res.Metadata.BuildTime, VRPs: validate.VRPCounts(res)}); err != nil {
 		return err
 	}
 	if o.verbosity > 0 {

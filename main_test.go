@@ -266,3 +266,64 @@ func TestFetchNotImplemented(t *testing.T) {
 		t.Errorf("status %d, stderr %q", status, stderr)
 	}
 }
+
+// The drop guard: a rerun with the same cache does not trip it; after a
+// CA deletes most of its ROAs it trips, exits 3, names the TA with its old
+// and new counts and leaves the previous outputs as they were; without the
+// guard the same cache is written out.
+func TestDropGuard(t *testing.T) {
+	ta := objecttest.NewTA(objecttest.CertSpec{})
+	ca := ta.CA(objecttest.CertSpec{IP: []string{"192.0.2.0/24"}, AS: []string{"AS64496-AS64511"}})
+	var roas []objecttest.Object
+	for i := range 4 {
+		roas = append(roas, ca.ROA(objecttest.ROASpec{ASID: int64(64496 + i), Prefixes: []objecttest.ROAPrefix{{Prefix: "192.0.2.0/24"}}}))
+	}
+	crl := ca.CRL(objecttest.CRLSpec{Number: 1})
+	taCRL := ta.CRL(objecttest.CRLSpec{Number: 1})
+	taMft := ta.Manifest(objecttest.MftSpec{Number: 1, Files: []objecttest.Object{taCRL, ca.Object}})
+
+	dir := t.TempDir()
+	cacheDir, out := filepath.Join(dir, "cache"), filepath.Join(dir, "out")
+	put := func(objs ...objecttest.Object) {
+		for _, o := range objs {
+			writeFile(t, filepath.Join(cacheDir, "rsync", strings.TrimPrefix(o.URI, "rsync://")), o.DER)
+		}
+	}
+	put(ta.Object, taCRL, taMft, ca.Object, crl, ca.Manifest(objecttest.MftSpec{Number: 1, Files: append([]objecttest.Object{crl}, roas...)}))
+	put(roas...)
+	tal := filepath.Join(dir, "guard.tal")
+	writeFile(t, tal, ta.TAL())
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-n", "-t", tal, "-d", cacheDir, "-P", objecttest.Now().Format(time.RFC3339), "-c", "--max-vrp-drop", "50", out}
+
+	if status, _, stderr := runTally(t, args...); status != exitOK {
+		t.Fatalf("first run: status %d: %s", status, stderr)
+	}
+	if status, _, stderr := runTally(t, args...); status != exitOK {
+		t.Fatalf("unchanged rerun tripped the guard: status %d: %s", status, stderr)
+	}
+	before := readFile(t, filepath.Join(out, "csv"))
+
+	// The CA withdraws three of its four ROAs: 75 % of the TA's VRPs.
+	for _, r := range roas[1:] {
+		if err := os.Remove(filepath.Join(cacheDir, "rsync", strings.TrimPrefix(r.URI, "rsync://"))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(ca.Manifest(objecttest.MftSpec{Number: 2, Files: []objecttest.Object{crl, roas[0]}}))
+	status, _, stderr := runTally(t, args...)
+	if status != exitDropGuard || !strings.Contains(stderr, "guard") || !strings.Contains(stderr, "from 4 to 1") {
+		t.Fatalf("status %d, stderr %q; want %d naming the TA and 4 to 1", status, stderr, exitDropGuard)
+	}
+	if after := readFile(t, filepath.Join(out, "csv")); after != before {
+		t.Errorf("outputs replaced although the guard tripped")
+	}
+	if status, _, stderr := runTally(t, append(args[:len(args)-3:len(args)-3], out)...); status != exitOK {
+		t.Fatalf("run without the guard: status %d: %s", status, stderr)
+	}
+	if n := strings.Count(readFile(t, filepath.Join(out, "csv")), "\n"); n != 2 {
+		t.Errorf("csv after the unguarded run has %d lines, want header and one VRP", n)
+	}
+}

@@ -1,0 +1,59 @@
+package cache
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+)
+
+// runStateName is the file, at the top of the cache, that remembers the
+// last successful run. Sweep visits only the areas, so it never removes it.
+const runStateName = "last-run.json"
+
+// RunState is what a run needs from the last one that succeeded: when it
+// ended (for the metrics' last-success time) and each trust anchor's VRP
+// count (for the drop guard).
+type RunState struct {
+	Time time.Time      `json:"time"`
+	VRPs map[string]int `json:"vrps"` // by TA name
+}
+
+// LoadRunState returns the state of the last successful run, or nil and no
+// error when no run has succeeded on this cache yet. A file that does not
+// parse gives an error wrapping ErrCorrupt.
+func (c *Cache) LoadRunState() (*RunState, error) {
+	data, err := c.root.ReadFile(runStateName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cache: %s: %w", runStateName, err)
+	}
+	var st RunState
+	if err := json.Unmarshal(data, &st); err != nil || st.VRPs == nil {
+		return nil, fmt.Errorf("cache: %s: %w: %v", runStateName, ErrCorrupt, err)
+	}
+	return &st, nil
+}
+
+// SaveRunState records st crash-safely, replacing the previous state. Call
+// it only once the run's outputs are in place.
+func (c *Cache) SaveRunState(st *RunState) error {
+	data, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("cache: %s: %w", runStateName, err)
+	}
+	f, tmp, err := c.createTemp()
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return errors.Join(err, f.Close(), c.root.Remove(tmp))
+	}
+	if err := c.commitTemp(f, tmp, runStateName); err != nil {
+		return fmt.Errorf("cache: %s: %w", runStateName, err)
+	}
+	return nil
+}
