@@ -1,0 +1,251 @@
+package fetch
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tally-rpki/tally/cache"
+	"github.com/tally-rpki/tally/validate"
+)
+
+// The Client must satisfy validate's interfaces; main wires it in.
+var (
+	_ validate.Syncer = (*Client)(nil)
+	_ validate.Store  = (*Client)(nil)
+)
+
+const session = "9df4b597-af9e-4dca-bdda-719cce2c4e28"
+
+// server is a loopback HTTPS server of fixed documents that counts hits.
+type server struct {
+	*httptest.Server
+	mu   sync.Mutex        // guards docs and hits
+	docs map[string][]byte // path → body
+	hits map[string]int    // path → GETs
+}
+
+func newServer(t *testing.T) *server {
+	t.Helper()
+	s := &server{docs: make(map[string][]byte), hits: make(map[string]int)}
+	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		body, ok := s.docs[r.URL.Path]
+		s.hits[r.URL.Path]++
+		s.mu.Unlock()
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(body)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *server) set(path string, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.docs[path] = body
+}
+
+func (s *server) hitsOf(path string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hits[path]
+}
+
+// config returns a Config trusting the test server.
+func config(s *httptest.Server) Config {
+	return Config{TLS: s.Client().Transport.(*http.Transport).TLSClientConfig}
+}
+
+func openCache(t *testing.T) *cache.Cache {
+	t.Helper()
+	c, err := cache.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func hexHash(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:])
+}
+
+// elem is one publish or withdraw element.
+type elem struct {
+	uri      string
+	content  []byte // nil for a withdraw
+	replaces []byte // content replaced or withdrawn; nil for a new object
+}
+
+func updateXML(kind string, serial int, elems []elem) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<%s xmlns="http://www.ripe.net/rpki/rrdp" version="1" session_id="%s" serial="%d">`+"\n",
+		kind, session, serial)
+	for _, e := range elems {
+		hash := ""
+		if e.replaces != nil {
+			hash = ` hash="` + hexHash(e.replaces) + `"`
+		}
+		if e.content == nil {
+			fmt.Fprintf(&b, "<withdraw uri=%q%s/>\n", e.uri, hash)
+			continue
+		}
+		fmt.Fprintf(&b, "<publish uri=%q%s>%s</publish>\n", e.uri, hash, base64.StdEncoding.EncodeToString(e.content))
+	}
+	fmt.Fprintf(&b, "</%s>\n", kind)
+	return []byte(b.String())
+}
+
+// delta is a delta's serial and document for notificationXML.
+type delta struct {
+	serial int
+	doc    []byte
+}
+
+// publishRepo serves a notification of serial with the snapshot snap
+// (listed with hash snapHash, or snap's own hash when nil) and deltas, and
+// returns the notification URI.
+func (s *server) publishRepo(serial int, snap []byte, snapHash []byte, deltas []delta) string {
+	if snapHash == nil {
+		snapHash = snap
+	}
+	s.set(fmt.Sprintf("/snapshot-%d.xml", serial), snap)
+	var b strings.Builder
+	fmt.Fprintf(&b, `<notification xmlns="http://www.ripe.net/rpki/rrdp" version="1" session_id="%s" serial="%d">`+"\n",
+		session, serial)
+	fmt.Fprintf(&b, "<snapshot uri=\"%s/snapshot-%d.xml\" hash=\"%s\"/>\n", s.URL, serial, hexHash(snapHash))
+	for _, d := range deltas {
+		s.set(fmt.Sprintf("/delta-%d.xml", d.serial), d.doc)
+		fmt.Fprintf(&b, "<delta serial=\"%d\" uri=\"%s/delta-%d.xml\" hash=\"%s\"/>\n", d.serial, s.URL, d.serial, hexHash(d.doc))
+	}
+	b.WriteString("</notification>\n")
+	s.set("/notify.xml", []byte(b.String()))
+	return s.URL + "/notify.xml"
+}
+
+// closedRsync returns a module URI on a loopback port nobody listens on,
+// so an rsync fallback fails at once without leaving the machine.
+func closedRsync(t *testing.T) string {
+	return fmt.Sprintf("rsync://127.0.0.1:%d/repo/", freePort(t))
+}
+
+// startDaemon serves dir as module "repo" from an rsync daemon on
+// 127.0.0.1 and returns the module's URI; as in fetch/rsync's tests.
+func startDaemon(t *testing.T, dir string) string {
+	t.Helper()
+	if _, err := exec.LookPath("rsync"); err != nil {
+		t.Fatalf("the rsync program is required (apt-get install rsync): %v", err)
+	}
+	port := freePort(t)
+	conf := filepath.Join(t.TempDir(), "rsyncd.conf")
+	logf := filepath.Join(filepath.Dir(conf), "rsyncd.log")
+	text := fmt.Sprintf("uid = %d\ngid = %d\nuse chroot = no\nlog file = %s\n\n[repo]\npath = %s\nread only = yes\n",
+		os.Getuid(), os.Getgid(), logf, dir)
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("rsync", "--daemon", "--no-detach", "--config="+conf,
+		"--address=127.0.0.1", "--port="+strconv.Itoa(port))
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start rsync daemon: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-exited
+	})
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	for range 500 {
+		select {
+		case err := <-exited:
+			data, _ := os.ReadFile(logf) // only for the message
+			t.Fatalf("rsync daemon exited: %v\n%s", err, data)
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return fmt.Sprintf("rsync://%s/repo/", addr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("rsync daemon not listening on %s after 10 s", addr)
+	return ""
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// mustFresh checks that uri's fresh content is want.
+func mustFresh(t *testing.T, c *Client, uri, want string) {
+	t.Helper()
+	got, err := c.Fresh(uri)
+	if err != nil {
+		t.Fatalf("Fresh(%s): %v", uri, err)
+	}
+	if string(got) != want {
+		t.Fatalf("Fresh(%s) = %q, want %q", uri, got, want)
+	}
+}
+
+// fact returns the one fact about uri.
+func fact(t *testing.T, c *Client, uri string) RepoFact {
+	t.Helper()
+	var found []RepoFact
+	for _, f := range c.Repos() {
+		if f.URI == uri {
+			found = append(found, f)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("facts about %s: %+v, want one (all: %+v)", uri, found, c.Repos())
+	}
+	return found[0]
+}
+
+func names(t *testing.T, c *Client, dir string) []string {
+	t.Helper()
+	n, err := c.List(dir)
+	if err != nil {
+		t.Fatalf("List(%s): %v", dir, err)
+	}
+	return slices.Clip(n)
+}

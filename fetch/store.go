@@ -1,0 +1,110 @@
+package fetch
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+
+	"github.com/tally-rpki/tally/cache"
+)
+
+// locate returns where the latest download of uri lies: the area and
+// path written by the last successful sync of the repository whose
+// caRepository (or TA URI) is the longest one covering uri. Without one,
+// the error matches fs.ErrNotExist.
+func (c *Client) locate(uri string) (cache.URI, cache.Area, string, error) {
+	u, err := cache.ParseURI(uri)
+	if err != nil {
+		return cache.URI{}, "", "", err
+	}
+	s := u.String()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if src, ok := c.sources[s]; ok {
+		return u, src.area, src.prefix + u.Path(), nil
+	}
+	for i := len(s) - 2; i > 0; i-- {
+		if s[i] != '/' {
+			continue
+		}
+		if src, ok := c.sources[s[:i+1]]; ok {
+			return u, src.area, src.prefix + u.Path(), nil
+		}
+	}
+	return u, "", "", fmt.Errorf("%s: no fresh download in this run: %w", uri, fs.ErrNotExist)
+}
+
+// Fresh reads uri from the latest download of its repository.
+func (c *Client) Fresh(uri string) ([]byte, error) {
+	_, area, rel, err := c.locate(uri)
+	if err != nil {
+		return nil, err
+	}
+	return c.cache.ReadFile(area, rel)
+}
+
+// Valid reads uri from the validated store.
+func (c *Client) Valid(uri string) ([]byte, error) {
+	u, err := cache.ParseURI(uri)
+	if err != nil {
+		return nil, err
+	}
+	return c.cache.ReadFile(cache.AreaValid, u.Path())
+}
+
+// List names the regular files directly in the publication point dirURI
+// of the latest download, sorted; a missing directory has none.
+func (c *Client) List(dirURI string) ([]string, error) {
+	_, area, rel, err := c.locate(dirURI)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	d, err := c.cache.OpenFile(area, rel)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	entries, err := d.ReadDir(-1)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// Promote makes the validated store hold exactly files for the
+// publication point dirURI, copied from its latest download.
+func (c *Client) Promote(dirURI string, files map[string][sha256.Size]byte) error {
+	u, area, rel, err := c.locate(dirURI)
+	if err != nil {
+		return err
+	}
+	list := make([]cache.File, 0, len(files))
+	for name, h := range files {
+		list = append(list, cache.File{Name: name, Hash: h})
+	}
+	slices.SortFunc(list, func(a, b cache.File) int {
+		switch {
+		case a.Name < b.Name:
+			return -1
+		case a.Name > b.Name:
+			return 1
+		}
+		return 0
+	})
+	return c.cache.Promote(area, rel, u.Path(), list)
+}
