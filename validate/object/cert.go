@@ -244,23 +244,11 @@ func (p *certParser) parseTBS(tbs, outerAlg cryptobyte.String) error {
 // parseSerial checks a positive DER INTEGER of at most 20 octets
 // (RFC 6487 §4.2, RFC 5280 §4.1.2.2) and keeps its magnitude.
 func (p *certParser) parseSerial(n cryptobyte.String) error {
-	const rule = "RFC 6487 §4.2"
-	if len(n) == 0 || len(n) > 1 && (n[0] == 0 && n[1] < 0x80 || n[0] == 0xff && n[1] >= 0x80) {
-		return malformed("X.690 §8.3.2", "serialNumber: not minimally encoded")
+	serial, err := serialMagnitude(n)
+	if err != nil {
+		return within("serialNumber", err)
 	}
-	if n[0]&0x80 != 0 {
-		return malformed(rule, "serialNumber: negative")
-	}
-	if n[0] == 0 {
-		n = n[1:]
-	}
-	if len(n) == 0 {
-		return malformed(rule, "serialNumber: zero")
-	}
-	if len(n) > 20 {
-		return malformed("RFC 5280 §4.1.2.2", "serialNumber: %d octets, want at most 20", len(n))
-	}
-	p.c.Serial = n
+	p.c.Serial = serial
 	return nil
 }
 
