@@ -14,18 +14,23 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/tally-rpki/tally/cache"
+	"github.com/tally-rpki/tally/fetch"
+	"github.com/tally-rpki/tally/fetch/rsync"
 	"github.com/tally-rpki/tally/output"
 	"github.com/tally-rpki/tally/validate"
+	"github.com/tally-rpki/tally/validate/object"
 	"github.com/tally-rpki/tally/validate/tals"
 )
 
@@ -55,9 +60,6 @@ func (e *usageError) Error() string { return e.msg }
 func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
-
-// errNotImplemented marks a feature whose flag is declared but not built yet.
-var errNotImplemented = errors.New("not implemented yet")
 
 func main() {
 	os.Exit(run(context.Background(), os.Args, os.Stdout, os.Stderr))
@@ -260,11 +262,6 @@ func runAction(c *cli.Context) error {
 	if !pinned {
 		o.now = start.UTC()
 	}
-	// TODO(#5): fetching (RRDP, rsync, TA certificates over https). Until it
-	// lands only the offline mode runs, rather than silently fetching nothing.
-	if !o.noFetch {
-		return fmt.Errorf("fetching repositories: %w (run with -n to validate the cache as it is)", errNotImplemented)
-	}
 	cfg, err := o.config(c.App.ErrWriter)
 	if err != nil {
 		return err
@@ -279,14 +276,31 @@ func runAction(c *cli.Context) error {
 	}
 	defer lock.Close()
 
-	store := &validate.DirStore{
-		FreshDir: filepath.Join(o.cacheDir, string(cache.AreaRsync)),
-		ValidDir: filepath.Join(o.cacheDir, string(cache.AreaValid)),
+	ctx := c.Context
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, o.timeout,
+			fmt.Errorf("run timeout of %s passed (--timeout)", o.timeout))
+		defer cancel()
 	}
-	res, err := validate.Run(c.Context, cfg, offline{}, store)
+	fc := fetch.Config{Offline: o.noFetch, Now: time.Now}
+	if o.timeout > 0 {
+		// DESIGN.md §3: no repository may take more than a quarter of the
+		// run, and syncing stops at 7/8 of it so validation can finish
+		// from the cache.
+		fc.RepoTimeout = o.timeout / 4
+		fc.StopAt = start.Add(o.timeout / 8 * 7)
+	}
+	if !o.noFetch {
+		cfg.Syncs = fetch.MaxHTTPS + fetch.MaxRsync // the fetcher bounds each kind
+	}
+	client := fetch.New(lock, fc)
+	res, err := validate.Run(ctx, cfg, client, client)
 	if err != nil {
 		return err
 	}
+	facts := client.Repos()
+	applyFacts(res, facts)
 	res.Metadata = o.metadata(cfg, start)
 	if !pinned {
 		res.Metadata.BuildTime = time.Now().UTC() // taken once, after validation, as rpki-client does
@@ -303,7 +317,19 @@ func runAction(c *cli.Context) error {
 			return &statusError{status: exitDropGuard, err: err}
 		}
 	}
-	if err := output.Write(c.Context, o.outputDir, formats, res); err != nil {
+	if !o.noFetch {
+		// Only after a complete online run: every repository in use was
+		// reached, so what is not in use can go.
+		removed, err := lock.Sweep(keeper(cfg, res, facts))
+		if err != nil {
+			return err
+		}
+		res.Metadata.CacheDeletedFiles = removed
+		if removed > 0 {
+			cfg.Log.Info("cache: removed files no repository in use references", "files", removed)
+		}
+	}
+	if err := output.Write(ctx, o.outputDir, formats, res); err != nil {
 		return err
 	}
 	if err := lock.SaveRunState(&cache.RunState{Time: res.Metadata.BuildTime, VRPs: validate.VRPCounts(res)}); err != nil {
@@ -316,11 +342,105 @@ func runAction(c *cli.Context) error {
 	return nil
 }
 
-// offline is the Syncer of --no-fetch: every repository is taken as it
-// is in the cache.
-type offline struct{}
+// applyFacts fills each repository's protocol, state and transfer
+// figures from what the fetcher did: the RRDP sync of its notification
+// URI if it succeeded, else the rsync sync of its module (after a failed
+// RRDP one, whose time is added), else how the cache was read.
+func applyFacts(res *validate.Result, facts []fetch.RepoFact) {
+	byURI := make(map[string][]fetch.RepoFact, len(facts))
+	for _, f := range facts {
+		byURI[f.URI] = append(byURI[f.URI], f)
+	}
+	for i := range res.Repos {
+		r := &res.Repos[i]
+		var tried []fetch.RepoFact
+		if r.Notify != "" {
+			tried = append(tried, byURI[r.Notify]...)
+		}
+		tried = append(tried, byURI[rsync.Base(r.CARepository)]...)
+		if len(tried) == 0 {
+			continue
+		}
+		last := tried[len(tried)-1]
+		for _, f := range tried {
+			r.Duration += f.Duration
+			r.Bytes += f.Bytes
+			r.Objects += int64(f.Objects)
+			if f.State == fetch.StateOK && f.Protocol != fetch.ProtoFallback {
+				last = f
+			}
+		}
+		switch last.Protocol {
+		case fetch.ProtoRRDP, fetch.ProtoRsync, fetch.ProtoHTTPS, fetch.ProtoCache:
+			r.Protocol = last.Protocol
+		case fetch.ProtoFallback:
+			r.Protocol = fetch.ProtoRsync
+		}
+		if last.State == fetch.StateTimeout && !r.Synced() {
+			r.State = "timeout"
+		}
+	}
+}
 
-func (offline) Sync(context.Context, string, string) (bool, error) { return true, nil }
+// keeper decides, for Sweep after a complete online run, which cache
+// files are still in use: the RRDP repositories and rsync modules of the
+// repositories reached, the TA certificates of the TALs, and in the
+// validated store the publication points reached.
+func keeper(cfg validate.Config, res *validate.Result, facts []fetch.RepoFact) func(cache.Area, string) bool {
+	rrdpDirs := make(map[string]bool)
+	modules := make(map[string]bool)
+	points := make(map[string]bool)
+	tas := make(map[string]bool)
+	for _, f := range facts {
+		if strings.HasPrefix(f.URI, "https://") {
+			if u, err := cache.ParseURI(f.URI); err == nil {
+				rrdpDirs[cache.RRDPDir(u.String())] = true
+			}
+		}
+	}
+	for _, r := range res.Repos {
+		if r.Notify != "" {
+			rrdpDirs[cache.RRDPDir(r.Notify)] = true
+		}
+		if u, err := cache.ParseURI(rsync.Base(r.CARepository)); err == nil {
+			modules[u.Path()] = true
+		}
+		if u, err := cache.ParseURI(r.CARepository); err == nil {
+			points[u.Path()] = true
+		}
+	}
+	for _, t := range cfg.TALs {
+		tal, err := object.ParseTAL(t.Data)
+		if err != nil {
+			continue
+		}
+		for _, uri := range tal.URIs {
+			if u, err := cache.ParseURI(uri); err == nil {
+				p := u.Scheme() + "/" + u.Path()
+				tas[p], tas["valid/"+p] = true, true
+			}
+		}
+	}
+	return func(area cache.Area, rel string) bool {
+		switch area {
+		case cache.AreaRRDP:
+			dir, _, _ := strings.Cut(rel, "/")
+			return rrdpDirs[dir]
+		case cache.AreaRsync:
+			for dir := path.Dir(rel); dir != "." && dir != "/"; dir = path.Dir(dir) {
+				if modules[dir] {
+					return true
+				}
+			}
+			return false
+		case cache.AreaTA:
+			return tas[rel]
+		case cache.AreaValid:
+			return points[path.Dir(rel)]
+		}
+		return true
+	}
+}
 
 // config builds the validation configuration: the TALs given with -t, in
 // that order, or the built-in ones sorted by name.

@@ -259,14 +259,6 @@ func TestOfflineRun(t *testing.T) {
 	}
 }
 
-// Fetching is not built yet: a run without -n must say so, not succeed.
-func TestFetchNotImplemented(t *testing.T) {
-	status, _, stderr := runTally(t, "-d", t.TempDir(), t.TempDir())
-	if status != exitFatal || !strings.Contains(stderr, "not implemented yet") {
-		t.Errorf("status %d, stderr %q", status, stderr)
-	}
-}
-
 // The drop guard: a rerun with the same cache does not trip it; after a
 // CA deletes most of its ROAs it trips, exits 3, names the TA with its old
 // and new counts and leaves the previous outputs as they were; without the

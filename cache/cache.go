@@ -14,8 +14,11 @@
 //	.tmp/                      temporary files; emptied by Open
 //	.journal/                  pending promotions; replayed by Open
 //	rrdp/<sha256 of notify>/   one RRDP repository: .state.json and its files
+//	rrdp/.stage-<sha256>/      a sync in progress; becomes the above at commit
 //	rsync/<host>/<path>        what rsync last brought
-//	ta/<tal name>.cer          last good trust anchor certificates
+//	ta/https/<host>/<path>     trust anchor certificates as last downloaded
+//	ta/rsync/<host>/<path>
+//	ta/valid/<scheme>/<host>/<path>  the last that validated, per TAL URI
 //	valid/<host>/<path>        files of publication points that validated
 //
 // Names beginning with a dot are the cache's own; ParseURI refuses such
@@ -113,6 +116,9 @@ func (c *Cache) prepare() error {
 	}
 	// Replay before cleaning: a journal names temporary files to rename.
 	if err := c.replayJournals(); err != nil {
+		return err
+	}
+	if err := c.removeStages(); err != nil {
 		return err
 	}
 	if err := c.root.RemoveAll(tmpDir); err != nil {

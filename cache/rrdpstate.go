@@ -70,6 +70,12 @@ func (c *Cache) LoadRRDPState(notifyURI string) (*RRDPState, error) {
 // SaveRRDPState stores st as the state of the repository of notifyURI,
 // crash-safely. Call it only after the files it describes are written.
 func (c *Cache) SaveRRDPState(notifyURI string, st *RRDPState) error {
+	return c.saveState(string(AreaRRDP)+"/"+RRDPDir(notifyURI), notifyURI, st)
+}
+
+// saveState writes st as the state file of the repository directory dir
+// (below the root), crash-safely.
+func (c *Cache) saveState(dir, notifyURI string, st *RRDPState) error {
 	s := *st
 	s.NotifyURI = notifyURI
 	data, err := json.Marshal(&s)
@@ -83,8 +89,7 @@ func (c *Cache) SaveRRDPState(notifyURI string, st *RRDPState) error {
 	if _, err := f.Write(data); err != nil {
 		return errors.Join(err, f.Close(), c.root.Remove(tmp))
 	}
-	dst := string(AreaRRDP) + "/" + RRDPDir(notifyURI) + "/" + stateName
-	if err := c.commitTemp(f, tmp, dst); err != nil {
+	if err := c.commitTemp(f, tmp, dir+"/"+stateName); err != nil {
 		return fmt.Errorf("cache: rrdp state of %s: %w", notifyURI, err)
 	}
 	return nil

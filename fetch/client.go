@@ -14,6 +14,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -79,9 +80,18 @@ type Config struct {
 	StopAt time.Time
 	// NoRRDP makes every repository sync use rsync.
 	NoRRDP bool
+	// Offline makes Sync leave the network alone (tally -n): a repository
+	// is served from what earlier runs left in the cache, a complete RRDP
+	// copy first, else the rsync copy; with neither, fresh is false and
+	// validation uses the validated store.
+	Offline bool
 	// Now returns the wall clock, used only for StopAt and durations in
 	// RepoFact; nil means time.Now. main passes its own clock.
 	Now func() time.Time
+	// Log receives one line per notable event of a sync (a serial gone
+	// backwards, a snapshot forced), with the URI; nil discards them.
+	// Failed syncs are reported through Repos, not here.
+	Log *slog.Logger
 }
 
 // Protocols in RepoFact.
@@ -90,7 +100,7 @@ const (
 	ProtoRsync    = "rsync"    // rsync did, the CA naming no notification URI (or NoRRDP)
 	ProtoFallback = "fallback" // RRDP failed and rsync was tried; State is rsync's
 	ProtoHTTPS    = "https"    // a trust anchor certificate over https
-	ProtoCache    = "cache"    // StopAt had passed: no network, the cache as it is
+	ProtoCache    = "cache"    // StopAt had passed or Offline: no network, the cache as it is
 )
 
 // States in RepoFact.
@@ -176,6 +186,9 @@ func (c *Client) Sync(ctx context.Context, notifyURI, rsyncURI string) (fresh bo
 	if err != nil {
 		c.fact(RepoFact{URI: rsyncURI, Protocol: ProtoRsync, State: StateFailed, Err: err.Error()})
 		return false, nil
+	}
+	if c.cfg.Offline {
+		return c.syncOffline(ctx, notifyURI, u)
 	}
 	// One deadline covers RRDP and the rsync fallback together.
 	rctx, cancel := c.repoContext(ctx)
@@ -277,6 +290,14 @@ func (c *Client) setSource(key string, s source) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.sources[key] = s
+}
+
+// log returns the configured logger or one that discards.
+func (c *Client) log() *slog.Logger {
+	if c.cfg.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return c.cfg.Log
 }
 
 // Repos returns a fact for every repository sync so far, sorted by URI

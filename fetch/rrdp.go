@@ -18,18 +18,10 @@ import (
 // withdrew; bytes received are added to *n. Every file it writes must lie
 // under base, the rsync module of the CA that named the repository.
 //
-// Crash safety: the state file is only ever rewritten after the files it
-// describes are in place, and before files are touched it is made to
-// describe nothing a delta can apply to:
-//   - deltas are applied in place, file by file (each write crash-safe),
-//     after the state is replaced by an empty one; a crash or a bad delta
-//     leaves that empty state, so the next sync loads the snapshot;
-//   - a snapshot first removes the repository (state first, then files),
-//     then writes every published file, then saves the new state; a bad
-//     snapshot is removed again, and a crash leaves no state, so the next
-//     sync loads the snapshot again. The files of a failed sync are never
-//     read: the caller falls back to rsync, whose files live in another
-//     area.
+// Deltas and snapshots are written into a cache.RRDPStage, so a sync that
+// fails, at any point and for any reason, leaves the previous copy and its
+// state exactly as they were; the stage becomes the copy only once the
+// whole update checked out (see cache.RRDPStage.Commit for crashes).
 func (c *Client) rrdp(ctx context.Context, notify string, base cache.URI, n *int64) (int, error) {
 	b, err := c.get(ctx, notify, MaxNotificationSize, n)
 	if err != nil {
@@ -45,60 +37,85 @@ func (c *Client) rrdp(ctx context.Context, notify string, base cache.URI, n *int
 	}
 	st, err := c.cache.LoadRRDPState(notify)
 	if err != nil {
-		st = nil // corrupt: the snapshot replaces it
+		c.log().Warn("RRDP state unusable, loading the snapshot", "uri", notify, "err", err)
+		st = nil
 	}
-	w := &writer{cache: c.cache, dir: cache.RRDPDir(notify), base: base}
-	if st != nil && st.SessionID == notif.SessionID && !deltaChanged(st, notif) {
-		if deltas, ok := notif.DeltasSince(st.Serial); ok {
-			if len(deltas) == 0 {
-				return 0, nil // current
-			}
-			err := c.applyDeltas(ctx, notify, notif, deltas, w, n)
+	switch {
+	case st == nil || st.SessionID == "":
+	case st.SessionID != notif.SessionID:
+		c.log().Info("RRDP session changed, loading the snapshot", "uri", notify,
+			"old", st.SessionID, "new", notif.SessionID)
+	case notif.Serial < st.Serial:
+		c.log().Warn("RFC 8182 §3.4.1: RRDP serial went backwards, loading the snapshot", "uri", notify,
+			"old", st.Serial, "new", notif.Serial)
+	case deltaChanged(st, notif):
+		c.log().Warn("RFC 8182 §3.4.1: a delta already applied changed its hash, loading the snapshot",
+			"uri", notify)
+	default:
+		deltas, ok := notif.DeltasSince(st.Serial)
+		if ok && len(deltas) == 0 {
+			return 0, nil // current
+		}
+		if ok {
+			objects, err := c.applyDeltas(ctx, notify, notif, deltas, base, n)
 			if err == nil || ctx.Err() != nil {
-				return w.objects, err
+				return objects, err
 			}
 			// A bad delta: the snapshot may still be good (RFC 8182 §3.4.1).
+			c.log().Warn("RRDP delta failed, loading the snapshot", "uri", notify, "err", err)
+		} else {
+			c.log().Info("RRDP deltas do not reach back to our serial, loading the snapshot", "uri", notify,
+				"serial", st.Serial)
 		}
 	}
-	w.objects = 0
-	if err := c.cache.RemoveRRDP(notify); err != nil {
-		return 0, err
-	}
-	w.delta = false
-	b, err = c.get(ctx, notif.Snapshot.URI, MaxRRDPBytes-*n, n)
+	stage, err := c.cache.BeginRRDP(notify, false)
 	if err != nil {
 		return 0, err
 	}
-	err = rrdp.ParseSnapshot(rrdp.NewHashingReader(b, notif.Snapshot.Hash), notif.SessionID, notif.Serial, w)
-	err = errors.Join(err, b.Close())
+	w := &writer{stage: stage, base: base}
+	err = c.fetchUpdate(ctx, notif.Snapshot.URI, notif.Snapshot.Hash, n, func(r io.Reader) error {
+		return rrdp.ParseSnapshot(r, notif.SessionID, notif.Serial, w)
+	})
 	if err != nil {
-		// Drop what the bad snapshot wrote; without a state it is never used.
-		return w.objects, errors.Join(fmt.Errorf("snapshot %s: %w", notif.Snapshot.URI, err),
-			c.cache.RemoveRRDP(notify))
+		return 0, errors.Join(fmt.Errorf("snapshot %s: %w", notif.Snapshot.URI, err), stage.Abort())
 	}
-	return w.objects, c.cache.SaveRRDPState(notify, newState(notif))
+	if err := stage.Commit(newState(notif)); err != nil {
+		return 0, errors.Join(err, stage.Abort())
+	}
+	return w.objects, nil
 }
 
-// applyDeltas applies deltas in order and saves the new state.
+// applyDeltas applies deltas in order over the copy and saves the new
+// state; on any error the copy is untouched.
 func (c *Client) applyDeltas(ctx context.Context, notify string, notif *rrdp.Notification,
-	deltas []rrdp.Delta, w *writer, n *int64) error {
-	// An empty state: a crash from here on forces a snapshot.
-	if err := c.cache.SaveRRDPState(notify, &cache.RRDPState{}); err != nil {
+	deltas []rrdp.Delta, base cache.URI, n *int64) (int, error) {
+	stage, err := c.cache.BeginRRDP(notify, true)
+	if err != nil {
+		return 0, err
+	}
+	w := &writer{stage: stage, base: base}
+	for _, d := range deltas {
+		err := c.fetchUpdate(ctx, d.URI, d.Hash, n, func(r io.Reader) error {
+			return rrdp.ParseDelta(r, notif.SessionID, d.Serial, w)
+		})
+		if err != nil {
+			return 0, errors.Join(fmt.Errorf("delta %d %s: %w", d.Serial, d.URI, err), stage.Abort())
+		}
+	}
+	if err := stage.Commit(newState(notif)); err != nil {
+		return 0, errors.Join(err, stage.Abort())
+	}
+	return w.objects, nil
+}
+
+// fetchUpdate GETs a snapshot or delta and hands parse its body, checked
+// against hash as it streams; bytes count against the repository's cap.
+func (c *Client) fetchUpdate(ctx context.Context, uri string, hash [32]byte, n *int64, parse func(io.Reader) error) error {
+	b, err := c.get(ctx, uri, MaxRRDPBytes-*n, n)
+	if err != nil {
 		return err
 	}
-	w.delta = true
-	for _, d := range deltas {
-		b, err := c.get(ctx, d.URI, MaxRRDPBytes-*n, n)
-		if err != nil {
-			return err
-		}
-		err = rrdp.ParseDelta(rrdp.NewHashingReader(b, d.Hash), notif.SessionID, d.Serial, w)
-		err = errors.Join(err, b.Close())
-		if err != nil {
-			return fmt.Errorf("delta %d %s: %w", d.Serial, d.URI, err)
-		}
-	}
-	return c.cache.SaveRRDPState(notify, newState(notif))
+	return errors.Join(parse(rrdp.NewHashingReader(b, hash)), b.Close())
 }
 
 // deltaChanged reports whether a delta the state saw has another hash in
@@ -131,16 +148,14 @@ func newState(n *rrdp.Notification) *cache.RRDPState {
 const scopeRule = "DESIGN.md §4 (repository scope)"
 
 // writer is the rrdp.Handler that writes a snapshot's or delta's
-// elements into rrdp/<dir>/<URI path>.
+// elements into a stage of the repository.
 type writer struct {
-	cache   *cache.Cache
-	dir     string    // cache.RRDPDir of the notification URI
+	stage   *cache.RRDPStage
 	base    cache.URI // every URI must lie under this rsync module
-	delta   bool
 	objects int
 }
 
-// path checks uri and returns its file, relative to the rrdp area.
+// path checks uri and returns its path in the repository's copy.
 func (w *writer) path(uri string) (string, error) {
 	u, err := cache.ParseURI(uri)
 	if err != nil {
@@ -150,11 +165,11 @@ func (w *writer) path(uri string) (string, error) {
 		return "", &rrdp.Error{Rule: scopeRule,
 			Msg: fmt.Sprintf("%s is not a file under the repository %s", uri, w.base)}
 	}
-	return w.dir + "/" + u.Path(), nil
+	return u.Path(), nil
 }
 
-// Publish writes content to uri's file, crash-safely. A replacing
-// publish must name the hash of the current file (RFC 8182 §3.4.2).
+// Publish writes content to uri's file. A replacing publish must name
+// the hash of the current file (RFC 8182 §3.4.2).
 func (w *writer) Publish(uri string, replaces *[32]byte, content io.Reader) error {
 	rel, err := w.path(uri)
 	if err != nil {
@@ -165,15 +180,7 @@ func (w *writer) Publish(uri string, replaces *[32]byte, content io.Reader) erro
 			return err
 		}
 	}
-	f, err := w.cache.Create(cache.AreaRRDP, rel)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	if _, err := io.Copy(f, content); err != nil {
-		return err
-	}
-	if err := f.Commit(); err != nil {
+	if err := w.stage.Write(rel, content); err != nil {
 		return err
 	}
 	w.objects++
@@ -189,17 +196,17 @@ func (w *writer) Withdraw(uri string, hash [32]byte) error {
 	if err := w.checkHash(uri, rel, hash); err != nil {
 		return err
 	}
-	if err := w.cache.Remove(cache.AreaRRDP, rel); err != nil {
+	if err := w.stage.Withdraw(rel); err != nil {
 		return err
 	}
 	w.objects++
 	return nil
 }
 
-// checkHash fails with an *rrdp.Error unless the file rel exists with
-// the SHA-256 want.
+// checkHash fails with an *rrdp.Error unless the file rel exists, as the
+// sync sees it, with the SHA-256 want.
 func (w *writer) checkHash(uri, rel string, want [32]byte) error {
-	f, err := w.cache.OpenFile(cache.AreaRRDP, rel)
+	f, err := w.stage.Open(rel)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &rrdp.Error{Rule: "RFC 8182 §3.4.2", Msg: uri + ": replaced or withdrawn file does not exist"}
 	}

@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -107,4 +108,31 @@ func (c *Client) Promote(dirURI string, files map[string][sha256.Size]byte) erro
 		return 0
 	})
 	return c.cache.Promote(area, rel, u.Path(), list)
+}
+
+// taValidPrefix is where, in the ta area, the last good certificate of
+// each trust anchor URI lies: ta/valid/<scheme>/<URI path>, apart from the
+// downloads in ta/https/ and ta/rsync/.
+const taValidPrefix = "valid/"
+
+// KeepTA stores data as the last good certificate of the TA URI uri.
+func (c *Client) KeepTA(uri string, data []byte) error {
+	u, err := cache.ParseURI(uri)
+	if err != nil {
+		return err
+	}
+	rel := taValidPrefix + u.Scheme() + "/" + u.Path()
+	if old, err := c.cache.ReadFile(cache.AreaTA, rel); err == nil && bytes.Equal(old, data) {
+		return nil // unchanged: no write, no fsync
+	}
+	return c.cache.WriteFile(cache.AreaTA, rel, data)
+}
+
+// ValidTA reads the last good certificate of the TA URI uri.
+func (c *Client) ValidTA(uri string) ([]byte, error) {
+	u, err := cache.ParseURI(uri)
+	if err != nil {
+		return nil, err
+	}
+	return c.cache.ReadFile(cache.AreaTA, taValidPrefix+u.Scheme()+"/"+u.Path())
 }

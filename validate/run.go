@@ -67,9 +67,9 @@ func (w *walker) loadTA(ctx context.Context, tf *TALFile, agg *aggregate) (*CA, 
 		if err != nil {
 			return nil, err
 		}
-		reads := []func(string) ([]byte, error){w.store.Valid}
+		reads := []func(string) ([]byte, error){w.store.ValidTA}
 		if fresh {
-			reads = []func(string) ([]byte, error){w.store.Fresh, w.store.Valid}
+			reads = []func(string) ([]byte, error){w.store.Fresh, w.store.ValidTA}
 		}
 		for i, read := range reads {
 			ca, err := w.tryTA(uri, tf.Name, tal, read)
@@ -79,6 +79,9 @@ func (w *walker) loadTA(ctx context.Context, tf *TALFile, agg *aggregate) (*CA, 
 				return ca, nil
 			case err == nil:
 				stats[KindCert].Valid++
+				if err := w.store.KeepTA(uri, ca.Cert.Raw); err != nil {
+					return nil, fmt.Errorf("%s: keeping the TA certificate: %w", uri, err)
+				}
 				return ca, nil
 			case errors.Is(err, fs.ErrNotExist):
 			case errors.Is(err, object.ErrMalformed):

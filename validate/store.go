@@ -30,12 +30,17 @@ type Syncer interface {
 // directories) directly in a publication point of the latest download,
 // sorted. Promote makes the validated store hold exactly files (name to
 // SHA-256) for the publication point dirURI, taken from the latest
-// download. Methods are called from several goroutines at once.
+// download. KeepTA records data as the last good certificate of the trust
+// anchor URI uri (from a TAL), and ValidTA returns it, so a TA whose URIs
+// all fail keeps working while its certificate is valid (RFC 8630 §2).
+// Methods are called from several goroutines at once.
 type Store interface {
 	Fresh(uri string) ([]byte, error)
 	Valid(uri string) ([]byte, error)
 	List(dirURI string) ([]string, error)
 	Promote(dirURI string, files map[string][sha256.Size]byte) error
+	KeepTA(uri string, data []byte) error
+	ValidTA(uri string) ([]byte, error)
 }
 
 // DirStore is a Store over plain directories, for tests and offline runs:
@@ -72,6 +77,43 @@ func (d *DirStore) Valid(uri string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: no validated store: %w", uri, fs.ErrNotExist)
 	}
 	p, err := d.path(d.ValidDir, uri)
+	if err != nil {
+		return nil, err
+	}
+	return os.ReadFile(p)
+}
+
+// taPath is where the last good TA certificate of uri lies: below
+// ValidDir/.ta/<scheme>/, apart from the publication points.
+func (d *DirStore) taPath(uri string) (string, error) {
+	u, err := cache.ParseURI(uri)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d.ValidDir, ".ta", u.Scheme(), filepath.FromSlash(u.Path())), nil
+}
+
+// KeepTA writes data as the last good certificate of uri.
+func (d *DirStore) KeepTA(uri string, data []byte) error {
+	if d.ValidDir == "" {
+		return nil
+	}
+	p, err := d.taPath(uri)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(p, data, 0o644)
+}
+
+// ValidTA reads the last good certificate of uri.
+func (d *DirStore) ValidTA(uri string) ([]byte, error) {
+	if d.ValidDir == "" {
+		return nil, fmt.Errorf("%s: no validated store: %w", uri, fs.ErrNotExist)
+	}
+	p, err := d.taPath(uri)
 	if err != nil {
 		return nil, err
 	}
