@@ -270,6 +270,13 @@ func runAction(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// Fail now rather than after an hour of fetching.
+	if fi, err := os.Stat(o.outputDir); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = errors.New("not a directory")
+		}
+		return fmt.Errorf("output directory %s: %w", o.outputDir, err)
+	}
 	lock, err := cache.Open(o.cacheDir)
 	if err != nil {
 		return err
@@ -301,6 +308,7 @@ func runAction(c *cli.Context) error {
 	}
 	facts := client.Repos()
 	applyFacts(res, facts)
+	logFacts(cfg.Log, facts)
 	res.Metadata = o.metadata(cfg, start)
 	if !pinned {
 		res.Metadata.BuildTime = time.Now().UTC() // taken once, after validation, as rpki-client does
@@ -379,6 +387,19 @@ func applyFacts(res *validate.Result, facts []fetch.RepoFact) {
 		if last.State == fetch.StateTimeout && !r.Synced() {
 			r.State = "timeout"
 		}
+	}
+}
+
+// logFacts logs one line per repository sync that failed: the URI, the
+// protocol (fallback: RRDP failed and rsync was tried next), the state
+// and why.
+func logFacts(log *slog.Logger, facts []fetch.RepoFact) {
+	for _, f := range facts {
+		if f.State == fetch.StateOK {
+			continue
+		}
+		log.Warn("repository sync failed; validating from the cache", "uri", f.URI, "protocol", f.Protocol,
+			"state", f.State, "err", f.Err)
 	}
 }
 

@@ -5,20 +5,17 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/tally-rpki/tally/cache"
+	"github.com/tally-rpki/tally/fetch/fetchtest"
 	"github.com/tally-rpki/tally/validate"
 )
 
@@ -148,58 +145,13 @@ func closedRsync(t *testing.T) string {
 }
 
 // startDaemon serves dir as module "repo" from an rsync daemon on
-// 127.0.0.1 and returns the module's URI; as in fetch/rsync's tests.
+// 127.0.0.1 and returns the module's URI.
 func startDaemon(t *testing.T, dir string) string {
 	t.Helper()
-	if _, err := exec.LookPath("rsync"); err != nil {
-		t.Fatalf("the rsync program is required (apt-get install rsync): %v", err)
-	}
-	port := freePort(t)
-	conf := filepath.Join(t.TempDir(), "rsyncd.conf")
-	logf := filepath.Join(filepath.Dir(conf), "rsyncd.log")
-	text := fmt.Sprintf("uid = %d\ngid = %d\nuse chroot = no\nlog file = %s\n\n[repo]\npath = %s\nread only = yes\n",
-		os.Getuid(), os.Getgid(), logf, dir)
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("rsync", "--daemon", "--no-detach", "--config="+conf,
-		"--address=127.0.0.1", "--port="+strconv.Itoa(port))
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start rsync daemon: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for range 500 {
-		select {
-		case err := <-exited:
-			data, _ := os.ReadFile(logf) // only for the message
-			t.Fatalf("rsync daemon exited: %v\n%s", err, data)
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return fmt.Sprintf("rsync://%s/repo/", addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("rsync daemon not listening on %s after 10 s", addr)
-	return ""
+	return fetchtest.Rsyncd(t, map[string]string{"repo": dir}).URL + "repo/"
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+func freePort(t *testing.T) int { return fetchtest.FreePort(t) }
 
 func writeTree(t *testing.T, dir string, files map[string]string) {
 	t.Helper()

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tally-rpki/tally/fetch/fetchtest"
 )
 
 // needRsync fails the test when the rsync program is missing: CI installs
@@ -30,59 +32,7 @@ func needRsync(t *testing.T) {
 // 127.0.0.1 and returns the module's URI. The daemon stops at cleanup.
 func startDaemon(t *testing.T, dir string) string {
 	t.Helper()
-	needRsync(t)
-	port := freePort(t)
-	conf := filepath.Join(t.TempDir(), "rsyncd.conf")
-	log := filepath.Join(filepath.Dir(conf), "rsyncd.log")
-	text := fmt.Sprintf("uid = %d\ngid = %d\nuse chroot = no\nlog file = %s\n\n[repo]\npath = %s\nread only = yes\n",
-		os.Getuid(), os.Getgid(), log, dir)
-	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("rsync", "--daemon", "--no-detach", "--config="+conf,
-		"--address=127.0.0.1", "--port="+strconv.Itoa(port))
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start rsync daemon: %v", err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-	})
-	waitPort(t, port, exited, log)
-	return fmt.Sprintf("rsync://127.0.0.1:%d/repo/", port)
-}
-
-// freePort returns a TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// waitPort polls until the daemon accepts connections, for at most 10 s.
-func waitPort(t *testing.T, port int, exited <-chan error, log string) {
-	t.Helper()
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	for range 500 {
-		select {
-		case err := <-exited:
-			data, _ := os.ReadFile(log) // only for the message
-			t.Fatalf("rsync daemon exited: %v\n%s", err, data)
-		default:
-		}
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("rsync daemon not listening on %s after 10 s", addr)
+	return fetchtest.Rsyncd(t, map[string]string{"repo": dir}).URL + "repo/"
 }
 
 func writeFile(t *testing.T, path string, size int) {
