@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -575,6 +576,99 @@ func TestFetchKilledRuns(t *testing.T) {
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("temporary output left after a complete run: %s", e.Name())
+		}
+	}
+}
+
+// A run that fails leaves every output as it was, except the metrics,
+// which it replaces so the failure shows: the drop guard (exit 3) after
+// ca1 and ca3 withdraw all their ROAs.
+func TestFailedRunWritesMetricsOnly(t *testing.T) {
+	w := newWorld(t)
+	w.publish()
+	if status, _, stderr := w.run("-j", "-m"); status != exitOK {
+		t.Fatalf("first run: status %d\n%s", status, stderr)
+	}
+	out := filepath.Join(w.dir, "out")
+	oldCSV, oldJSON := readFile(t, filepath.Join(out, "csv")), readFile(t, filepath.Join(out, "json"))
+	oldMetrics := readFile(t, filepath.Join(out, "metrics"))
+	w.roas[0], w.roas[2] = nil, nil
+	w.publish()
+	status, _, stderr := w.run("-j", "-m", "--max-vrp-drop", "10")
+	if status != exitDropGuard {
+		t.Fatalf("second run: status %d, want %d\n%s", status, exitDropGuard, stderr)
+	}
+	if readFile(t, filepath.Join(out, "csv")) != oldCSV || readFile(t, filepath.Join(out, "json")) != oldJSON {
+		t.Errorf("csv or json replaced by a failed run")
+	}
+	metrics := readFile(t, filepath.Join(out, "metrics"))
+	if metrics == oldMetrics || !strings.Contains(metrics, "\ntally_run_exit_status 3\n") {
+		t.Errorf("metrics do not show exit status 3:\n%s", grepLines(metrics, "tally_run"))
+	}
+	// The last success is the first run's completion, not this run's.
+	first := grepLines(oldMetrics, "tally_job_completion_time ")
+	last := grepLines(metrics, "tally_last_success_timestamp_seconds ")
+	if first == "" || strings.Fields(first)[1] != strings.Fields(last)[1] {
+		t.Errorf("last success %q, want the first run's completion %q", last, first)
+	}
+}
+
+// An output directory tally may not write into (a run as nobody): exit
+// status 1 and every old file intact, temporary files gone.
+func TestReadOnlyOutputDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("this test runs tally as nobody and needs root to do so; CI runs as root")
+	}
+	w := newWorld(t)
+	w.publish()
+	if status, _, stderr := w.run(); status != exitOK {
+		t.Fatalf("first run: status %d\n%s", status, stderr)
+	}
+	out := filepath.Join(w.dir, "out")
+	old := readFile(t, filepath.Join(out, "csv"))
+	// nobody owns the cache and may reach everything, but not write out.
+	const nobody = 65534
+	bin := filepath.Join(w.dir, "tally.test")
+	data, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, bin, data)
+	if err := os.Chmod(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The test's own directories (below the system's temporary directory,
+	// which is world-searchable already) must be open to nobody.
+	for d := w.dir; strings.HasPrefix(d, os.TempDir()+"/"); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	filepath.WalkDir(filepath.Join(w.dir, "cache"), func(p string, _ os.DirEntry, err error) error {
+		if err == nil {
+			err = os.Lchown(p, nobody, nobody)
+		}
+		return err
+	})
+	filepath.WalkDir(w.talFile, func(p string, _ os.DirEntry, err error) error { return os.Chmod(p, 0o644) })
+	cmd := exec.Command(bin, "-t", w.talFile, "-d", filepath.Join(w.dir, "cache"), "-P",
+		objecttest.Now().Format(time.RFC3339), "-c", out)
+	cmd.Env = append(os.Environ(), "TALLY_TEST_AS_MAIN=1")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: nobody, Gid: nobody}}
+	stderr, err := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != exitFatal {
+		t.Fatalf("run as nobody: exit %d (%v), want 1\n%s", code, err, stderr)
+	}
+	if !strings.Contains(string(stderr), "permission denied") {
+		t.Errorf("stderr does not say why:\n%s", stderr)
+	}
+	if got := readFile(t, filepath.Join(out, "csv")); got != old {
+		t.Errorf("csv changed")
+	}
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file left: %s", e.Name())
 		}
 	}
 }

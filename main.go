@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -152,6 +153,8 @@ func runFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "tal", Aliases: []string{"t"}, Usage: "trust anchor locator `FILE` (repeatable; replaces the built-in TALs)"},
 		&cli.StringFlag{Name: "cache-dir", Aliases: []string{"d"}, Value: defaultCacheDir, Usage: "cache `DIR`"},
 		&cli.BoolFlag{Name: "no-fetch", Aliases: []string{"n"}, Usage: "validate the cache as it is, without network access"},
+		&cli.BoolFlag{Name: "rsync-only", Aliases: []string{"R"}, Usage: "fetch with rsync only: no RRDP, no https"},
+		&cli.BoolFlag{Name: "no-aspa", Aliases: []string{"A"}, Usage: "leave ASPA out of the outputs (for BIRD before 2.16 and OpenBGPD 7.7)"},
 		&cli.BoolFlag{Name: "json", Aliases: []string{"j"}, Usage: "write the json output"},
 		&cli.BoolFlag{Name: "csv", Aliases: []string{"c"}, Usage: "write the csv output"},
 		&cli.BoolFlag{Name: "bird", Aliases: []string{"B"}, Usage: "write the bird, bird1v4 and bird1v6 outputs"},
@@ -173,6 +176,8 @@ type options struct {
 	cacheDir   string
 	outputDir  string
 	noFetch    bool
+	rsyncOnly  bool
+	noASPA     bool
 	formats    []string
 	workers    int
 	timeout    time.Duration
@@ -190,6 +195,8 @@ func parseOptions(c *cli.Context) (*options, error) {
 		cacheDir:   c.String("cache-dir"),
 		outputDir:  defaultOutputDir,
 		noFetch:    c.Bool("no-fetch"),
+		rsyncOnly:  c.Bool("rsync-only"),
+		noASPA:     c.Bool("no-aspa"),
 		workers:    c.Int("workers"),
 		verbosity:  c.Count("verbose"),
 		overclaim:  c.String("overclaim"),
@@ -271,48 +278,19 @@ func runAction(c *cli.Context) error {
 		return err
 	}
 	// Fail now rather than after an hour of fetching.
-	if fi, err := os.Stat(o.outputDir); err != nil || !fi.IsDir() {
-		if err == nil {
-			err = errors.New("not a directory")
+	if o.outputDir != stdoutTarget {
+		if fi, err := os.Stat(o.outputDir); err != nil || !fi.IsDir() {
+			if err == nil {
+				err = errors.New("not a directory")
+			}
+			return fmt.Errorf("output directory %s: %w", o.outputDir, err)
 		}
-		return fmt.Errorf("output directory %s: %w", o.outputDir, err)
 	}
 	lock, err := cache.Open(o.cacheDir)
 	if err != nil {
-		return err
+		return err // another run holds the cache: its outputs are its own
 	}
 	defer lock.Close()
-
-	ctx := c.Context
-	if o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, o.timeout,
-			fmt.Errorf("run timeout of %s passed (--timeout)", o.timeout))
-		defer cancel()
-	}
-	fc := fetch.Config{Offline: o.noFetch, Now: time.Now}
-	if o.timeout > 0 {
-		// DESIGN.md §3: no repository may take more than a quarter of the
-		// run, and syncing stops at 7/8 of it so validation can finish
-		// from the cache.
-		fc.RepoTimeout = o.timeout / 4
-		fc.StopAt = start.Add(o.timeout / 8 * 7)
-	}
-	if !o.noFetch {
-		cfg.Syncs = fetch.MaxHTTPS + fetch.MaxRsync // the fetcher bounds each kind
-	}
-	client := fetch.New(lock, fc)
-	res, err := validate.Run(ctx, cfg, client, client)
-	if err != nil {
-		return err
-	}
-	facts := client.Repos()
-	applyFacts(res, facts)
-	logFacts(cfg.Log, facts)
-	res.Metadata = o.metadata(cfg, start)
-	if !pinned {
-		res.Metadata.BuildTime = time.Now().UTC() // taken once, after validation, as rpki-client does
-	}
 	last, err := lock.LoadRunState()
 	if err != nil {
 		// Our own state file, damaged: the guard has nothing to compare with
@@ -320,34 +298,212 @@ func runAction(c *cli.Context) error {
 		cfg.Log.Warn("drop guard: no usable state of the last run", "err", err)
 		last = nil
 	}
-	if o.maxDrop > 0 && last != nil {
-		if err := validate.CheckDrop(last.VRPs, res, o.maxDrop); err != nil {
-			return &statusError{status: exitDropGuard, err: err}
+	r := &runner{c: c, o: o, cfg: cfg, formats: formats, lock: lock, last: last, start: start, pinned: pinned}
+	res, err := r.run()
+	if err != nil {
+		r.failureMetrics(res, err)
+	}
+	return err
+}
+
+// stdoutTarget as OUTPUTDIR writes the one selected format to stdout.
+const stdoutTarget = "-"
+
+// runner is one run of the main job, from the locked cache to the outputs.
+type runner struct {
+	c       *cli.Context
+	o       *options
+	cfg     validate.Config
+	formats []output.Format
+	lock    *cache.Cache
+	last    *cache.RunState // of the last successful run; nil if none
+	start   time.Time
+	pinned  bool // --time given
+}
+
+// run syncs, validates and writes the outputs. The result is returned
+// even with an error when validation got that far.
+func (r *runner) run() (*validate.Result, error) {
+	o, cfg := r.o, r.cfg
+	ctx := r.c.Context
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, o.timeout,
+			fmt.Errorf("run timeout of %s passed (--timeout)", o.timeout))
+		defer cancel()
+	}
+	fc := fetch.Config{Offline: o.noFetch, NoRRDP: o.rsyncOnly, Now: time.Now, Log: cfg.Log}
+	if o.timeout > 0 {
+		// DESIGN.md §3: no repository may take more than a quarter of the
+		// run, and syncing stops at 7/8 of it so validation can finish
+		// from the cache.
+		fc.RepoTimeout = o.timeout / 4
+		fc.StopAt = r.start.Add(o.timeout / 8 * 7)
+	}
+	if !o.noFetch {
+		cfg.Syncs = fetch.MaxHTTPS + fetch.MaxRsync // the fetcher bounds each kind
+	}
+	client := fetch.New(r.lock, fc)
+	if p := newProgress(r.c.App.ErrWriter, client); p != nil {
+		cfg.Progress = p.objects
+		defer p.stop()
+	}
+	res, err := validate.Run(ctx, cfg, client, client)
+	if err != nil {
+		return nil, err
+	}
+	facts := client.Repos()
+	applyFacts(res, facts)
+	logFacts(cfg.Log, facts)
+	res.Metadata = o.metadata(cfg, r.start)
+	if !r.pinned {
+		res.Metadata.BuildTime = time.Now().UTC() // taken once, after validation, as rpki-client does
+	}
+	if o.maxDrop > 0 && r.last != nil {
+		if err := validate.CheckDrop(r.last.VRPs, res, o.maxDrop); err != nil {
+			return res, &statusError{status: exitDropGuard, err: err}
 		}
 	}
 	if !o.noFetch {
 		// Only after a complete online run: every repository in use was
 		// reached, so what is not in use can go.
-		removed, err := lock.Sweep(keeper(cfg, res, facts))
+		removed, err := r.lock.Sweep(keeper(cfg, res, facts))
 		if err != nil {
-			return err
+			return res, err
 		}
 		res.Metadata.CacheDeletedFiles = removed
 		if removed > 0 {
 			cfg.Log.Info("cache: removed files no repository in use references", "files", removed)
 		}
 	}
-	if err := output.Write(ctx, o.outputDir, formats, res); err != nil {
-		return err
+	if o.outputDir == stdoutTarget {
+		err = r.formats[0].Write(r.c.App.Writer, res)
+	} else {
+		err = output.Write(ctx, o.outputDir, r.formats, res)
 	}
-	if err := lock.SaveRunState(&cache.RunState{Time: res.Metadata.BuildTime, VRPs: validate.VRPCounts(res)}); err != nil {
-		return err
+	if err != nil {
+		return res, err
+	}
+	if err := r.lock.SaveRunState(&cache.RunState{Time: res.Metadata.BuildTime, VRPs: validate.VRPCounts(res)}); err != nil {
+		return res, err
 	}
 	if o.verbosity > 0 {
-		fmt.Fprintf(c.App.ErrWriter, "tally: %d VRPs (%d unique), %d ASPAs, %d router keys from %d TALs in %s\n",
-			res.VRPTotal, len(res.VRPs), len(res.ASPAs), len(res.RouterKeys), len(cfg.TALs), time.Since(start).Round(time.Millisecond))
+		r.summary(res)
 	}
-	return nil
+	return res, nil
+}
+
+// summary prints, for -v, one line per repository and a closing line.
+func (r *runner) summary(res *validate.Result) {
+	w := r.c.App.ErrWriter
+	failed := 0
+	for i := range res.Repos {
+		rp := &res.Repos[i]
+		if !rp.Synced() {
+			failed++
+		}
+		fmt.Fprintf(w, "tally: repository %s%s: %s via %s in %s, %d objects\n", rp.CARepository,
+			cond(rp.Notify != "", " ("+rp.Notify+")"), rp.State, cond(rp.Protocol != "", rp.Protocol, "-"),
+			rp.Duration.Round(time.Millisecond), rp.Objects)
+	}
+	fmt.Fprintf(w, "tally: %d VRPs (%d unique), %d ASPAs, %d router keys from %d TALs; %d repositories, %d failed; %s\n",
+		res.VRPTotal, len(res.VRPs), len(res.ASPAs), len(res.RouterKeys), len(r.cfg.TALs),
+		len(res.Repos), failed, time.Since(r.start).Round(time.Millisecond))
+}
+
+// cond returns a if ok, else the optional b.
+func cond(ok bool, a string, b ...string) string {
+	if ok {
+		return a
+	}
+	if len(b) > 0 {
+		return b[0]
+	}
+	return ""
+}
+
+// failureMetrics writes the metrics file of a failed run, atomically and
+// alone (every other output stays as it was), so a dashboard sees the
+// failure: the exit status, the start, and the last success. It does
+// nothing unless the metrics format is selected and written to a
+// directory, and it runs even after a signal or the run timeout.
+func (r *runner) failureMetrics(res *validate.Result, cause error) {
+	if r.o.outputDir == stdoutTarget {
+		return
+	}
+	i := slices.IndexFunc(r.formats, func(f output.Format) bool { return f.Name == "metrics" })
+	if i < 0 {
+		return
+	}
+	if res == nil {
+		res = &validate.Result{}
+		res.Metadata = r.o.metadata(r.cfg, r.start)
+		if !r.pinned {
+			res.Metadata.BuildTime = time.Now().UTC()
+		}
+	}
+	res.Metadata.ExitStatus = exitStatus(cause)
+	res.Metadata.LastSuccess = time.Unix(0, 0).UTC() // never, unless a success is on record
+	if r.last != nil {
+		res.Metadata.LastSuccess = r.last.Time
+	}
+	ctx := context.WithoutCancel(r.c.Context)
+	if err := output.Write(ctx, r.o.outputDir, r.formats[i:i+1], res); err != nil {
+		r.cfg.Log.Error("writing the metrics of the failed run", "err", err)
+	}
+}
+
+// progress keeps one line on a terminal's stderr up to date while a run
+// works: repository syncs done and publication points validated. It is
+// shown only when stderr is a terminal, never under cron or in a pipe.
+type progress struct {
+	w      io.Writer
+	client *fetch.Client
+	points atomic.Int64
+	done   chan struct{}
+	exited chan struct{}
+}
+
+// progressEvery is how often the line is redrawn.
+const progressEvery = 250 * time.Millisecond
+
+// newProgress starts the display, or returns nil when w is not a terminal.
+func newProgress(w io.Writer, client *fetch.Client) *progress {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	p := &progress{w: w, client: client, done: make(chan struct{}), exited: make(chan struct{})}
+	go p.loop()
+	return p
+}
+
+func (p *progress) loop() {
+	defer close(p.exited)
+	t := time.NewTicker(progressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.done:
+			fmt.Fprint(p.w, "\r\033[K") // leave the terminal as it was
+			return
+		case <-t.C:
+			fmt.Fprintf(p.w, "\r\033[Ktally: %d repository syncs, %d publication points validated",
+				len(p.client.Repos()), p.points.Load())
+		}
+	}
+}
+
+// objects is validate.Config.Progress.
+func (p *progress) objects(points int) { p.points.Store(int64(points)) }
+
+// stop erases the line and ends the display.
+func (p *progress) stop() {
+	close(p.done)
+	<-p.exited
 }
 
 // applyFacts fills each repository's protocol, state and transfer
@@ -511,7 +667,16 @@ func (o *options) logLevel() slog.Level {
 
 // outputFormats resolves -j -c -B -o -m; none given means every file.
 func (o *options) outputFormats() ([]output.Format, error) {
-	all := output.Formats(output.Options{})
+	opt := output.Options{NoASPA: o.noASPA}
+	all := output.Formats(opt)
+	if o.outputDir == stdoutTarget {
+		// One stream, one format: -B means the BIRD 2 file alone.
+		if len(o.formats) != 1 {
+			return nil, usagef("OUTPUTDIR %q (stdout) takes exactly one of -j -c -B -o -m, got %d", stdoutTarget, len(o.formats))
+		}
+		f, err := output.Lookup(o.formats[0], opt)
+		return []output.Format{f}, err
+	}
 	if len(o.formats) == 0 {
 		return all, nil
 	}
@@ -540,6 +705,7 @@ func (o *options) metadata(cfg validate.Config, start time.Time) validate.Metada
 	m := validate.Metadata{
 		BuildMachine: host,
 		BuildTime:    o.now,
+		Start:        start.UTC(),
 		Elapsed:      time.Since(start),
 		Version:      version,
 	}

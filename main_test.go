@@ -42,6 +42,8 @@ func TestUsageErrors(t *testing.T) {
 		{"drop over 100", []string{"--max-vrp-drop", "101"}, "--max-vrp-drop"},
 		{"drop negative", []string{"--max-vrp-drop", "-1"}, "--max-vrp-drop"},
 		{"two output dirs", []string{"/tmp/a", "/tmp/b"}, "OUTPUTDIR"},
+		{"stdout without a format", []string{"-n", "-"}, "OUTPUTDIR"},
+		{"stdout with two formats", []string{"-n", "-c", "-j", "-"}, "OUTPUTDIR"},
 		{"inspect unknown flag", []string{"inspect", "--yaml", "x"}, "yaml"},
 	}
 	for _, tt := range tests {
@@ -256,6 +258,12 @@ func TestOfflineRun(t *testing.T) {
 	}
 	if csv[0] != csv[1] {
 		t.Errorf("csv differs between -p 1 and -p 8")
+	}
+
+	// "-" as OUTPUTDIR: the one format on stdout, byte for byte the file.
+	status, stdout, stderr := runTally(t, "-n", "-t", tal, "-d", cacheDir, "-P", now, "-c", "-")
+	if status != exitOK || stdout != csv[0] {
+		t.Errorf("-c -: status %d, stdout %q, stderr %s", status, stdout, stderr)
 	}
 }
 

@@ -78,7 +78,8 @@ type Config struct {
 	// touching the network, and a sync in progress is cut off. The zero
 	// time means never.
 	StopAt time.Time
-	// NoRRDP makes every repository sync use rsync.
+	// NoRRDP makes every sync use rsync: repositories, and TA
+	// certificates (their https URIs are not tried), as rpki-client -R.
 	NoRRDP bool
 	// Offline makes Sync leave the network alone (tally -n): a repository
 	// is served from what earlier runs left in the cache, a complete RRDP
@@ -194,6 +195,10 @@ func (c *Client) Sync(ctx context.Context, notifyURI, rsyncURI string) (fresh bo
 	rctx, cancel := c.repoContext(ctx)
 	defer cancel()
 	if notifyURI == "" && (u.Scheme() == "https" || !u.IsDir()) {
+		if u.Scheme() == "https" && c.cfg.NoRRDP {
+			c.fact(RepoFact{URI: u.String(), Protocol: ProtoHTTPS, State: StateFailed, Err: "https not used: rsync only"})
+			return false, nil
+		}
 		return c.syncTA(ctx, rctx, u)
 	}
 	if u.Scheme() != "rsync" || !u.IsDir() {

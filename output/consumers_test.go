@@ -341,7 +341,8 @@ func TestMetricsParse(t *testing.T) {
 		"tally_duration", "tally_info", "tally_job_completion_time",
 		"tally_last_success_timestamp_seconds", "tally_objects", "tally_repository",
 		"tally_repository_duration", "tally_repository_objects", "tally_repository_protos",
-		"tally_repository_state", "tally_ta_objects", "tally_ta_vrps",
+		"tally_repository_state", "tally_run_exit_status", "tally_run_start_timestamp_seconds",
+		"tally_ta_objects", "tally_ta_vrps",
 	}
 	if diff := cmp.Diff(wantNames, names); diff != "" {
 		t.Errorf("families (-want +got):\n%s", diff)
@@ -370,6 +371,8 @@ func TestMetricsParse(t *testing.T) {
 		{"tally_ta_objects", map[string]string{"type": "roa", "state": "valid", "name": "apnic"}, 3},
 		{"tally_job_completion_time", map[string]string{}, float64(r.Metadata.BuildTime.Unix())},
 		{"tally_duration", map[string]string{"type": "elapsed"}, 75.5},
+		{"tally_run_exit_status", map[string]string{}, 0},
+		{"tally_run_start_timestamp_seconds", map[string]string{}, float64(r.Metadata.Start.Unix())},
 		{"tally_repository_state", map[string]string{"tally_repository_state": "failed",
 			"carepo": "rsync://rsync.example.org/module/"}, 1},
 		{"tally_info", map[string]string{"nodename": "rtr1", "domainname": "example.net",

@@ -140,6 +140,7 @@ func goldenResult(t testing.TB) *validate.Result {
 		Metadata: validate.Metadata{
 			BuildMachine:  "rtr1.example.net",
 			BuildTime:     time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+			Start:         time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC),
 			LastSuccess:   time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 			Elapsed:       75500 * time.Millisecond,
 			User:          61250 * time.Millisecond,

@@ -94,9 +94,17 @@ func metricFamilies(r *validate.Result) []*dto.MetricFamily {
 		taVRPs.set(float64(ta.Payloads.UniqueVRPs), "type", "unique", "name", ta.Name)
 	}
 
+	start := gauge("tally_run_start_timestamp_seconds", "start of this run as epoch timestamp")
+	if !md.Start.IsZero() {
+		start.set(unixSeconds(md.Start))
+	}
+	exit := gauge("tally_run_exit_status",
+		"exit status of this run: 0 outputs written, 1 fatal error, 3 VRP drop guard")
+	exit.set(float64(md.ExitStatus))
+
 	families := []family{info, completion, repositoryCounts(r.Repos), objects, duration, taObjects}
 	families = append(families, repositoryFamilies(r.Repos)...)
-	families = append(families, lastSuccess, taVRPs)
+	families = append(families, lastSuccess, taVRPs, start, exit)
 	out := make([]*dto.MetricFamily, len(families))
 	for i, f := range families {
 		out[i] = f.mf

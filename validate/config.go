@@ -55,6 +55,10 @@ type Config struct {
 	MaxDepth   int // CA certificates below a TA; zero means DefaultMaxDepth
 
 	Log *slog.Logger // nil: warnings only reach Result.Warnings
+
+	// Progress, when set, is called from one goroutine after each
+	// publication point is done, with the number done so far.
+	Progress func(points int)
 }
 
 // DefaultSyncs is the number of repository syncs in flight when

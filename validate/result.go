@@ -204,7 +204,12 @@ type Metadata struct {
 	BuildTime    time.Time // taken once after validation; the files' mtime
 	// LastSuccess is the time of the last run that completed; zero means
 	// this run (BuildTime).
-	LastSuccess           time.Time
+	LastSuccess time.Time
+	// Start is when the run began; ExitStatus is the status it exits
+	// with (0 when the outputs are written). The metrics report both, so
+	// a failed run is visible.
+	Start                 time.Time
+	ExitStatus            int
 	Elapsed, User, System time.Duration // user and system include child processes
 	TALFiles              []string      // TAL paths as given, in that order
 	Version               string        // tally's version

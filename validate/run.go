@@ -32,6 +32,8 @@ func Run(ctx context.Context, cfg Config, syncer Syncer, store Store) (*Result, 
 		syncer:  syncer,
 		store:   store,
 		log:     cfg.Log,
+
+		progress: cfg.Progress,
 	}
 	agg := newAggregate(cfg.TALs)
 	agg.log = cfg.Log

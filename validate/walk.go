@@ -21,6 +21,9 @@ type walker struct {
 	syncer  Syncer
 	store   Store
 	log     *slog.Logger
+	// progress is Config.Progress; points counts the calls.
+	progress func(points int)
+	points   int
 }
 
 // repoKey names one repository: the pair Syncer.Sync takes.
@@ -123,6 +126,10 @@ func (c *coordinator) receive() {
 			return // the group has the error and cancels the walk
 		}
 		c.agg.merge(r)
+		if c.w.progress != nil {
+			c.w.points++
+			c.w.progress(c.w.points)
+		}
 		for _, ca := range r.children {
 			c.enqueue(ca)
 		}
