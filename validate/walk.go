@@ -2,7 +2,8 @@ package validate
 
 import (
 	"context"
-	"encoding/hex"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,6 +43,13 @@ type job struct {
 	fresh bool // try the fresh download before the validated copy
 }
 
+// dirJobs are the jobs of one directory: at most one running, the rest
+// waiting. A waiting job is moved back to ready when the running one ends.
+type dirJobs struct {
+	running bool
+	waiting []job
+}
+
 // syncResult is what a sync goroutine sends back.
 type syncResult struct {
 	key   repoKey
@@ -54,8 +62,13 @@ type coordinator struct {
 	w         *walker
 	agg       *aggregate
 	repos     map[repoKey]*repoState
-	visited   map[string]bool // by manifest URI and SKI
+	visited   map[string]bool // by visitKey
 	ready     []job           // publication points whose repository is synced
+	// dirs holds the publication point directories with a job running;
+	// a second job for one (CAs sharing a directory, or a CA certified
+	// twice) waits its turn, so two jobs never promote one directory at
+	// once.
+	dirs map[string]*dirJobs
 	syncQueue []repoKey       // repositories not yet synced
 	running   int             // point jobs started and not yet received
 	syncing   int             // syncs started and not yet received
@@ -75,6 +88,7 @@ func (w *walker) walk(ctx context.Context, roots []*CA, agg *aggregate) error {
 		agg:     agg,
 		repos:   make(map[repoKey]*repoState),
 		visited: make(map[string]bool),
+		dirs:    make(map[string]*dirJobs),
 		results: make(chan pointResult),
 		synced:  make(chan syncResult),
 	}
@@ -98,7 +112,19 @@ func (w *walker) walk(ctx context.Context, roots []*CA, agg *aggregate) error {
 func (c *coordinator) start(ctx context.Context, g *errgroup.Group) {
 	for len(c.ready) > 0 && c.running < c.w.workers && ctx.Err() == nil {
 		j := c.ready[0]
-		c.ready, c.running = c.ready[1:], c.running+1
+		c.ready = c.ready[1:]
+		dir := j.ca.Cert.CARepository
+		d := c.dirs[dir]
+		if d == nil {
+			d = &dirJobs{}
+			c.dirs[dir] = d
+		}
+		if d.running {
+			d.waiting = append(d.waiting, j)
+			continue
+		}
+		d.running = true
+		c.running++
 		g.Go(func() error {
 			r := c.w.visit(j.ca, j.fresh)
 			c.results <- r
@@ -122,6 +148,15 @@ func (c *coordinator) receive() {
 	select {
 	case r := <-c.results:
 		c.running--
+		dir := r.ca.Cert.CARepository
+		d := c.dirs[dir]
+		d.running = false
+		if len(d.waiting) > 0 {
+			c.ready = append(c.ready, d.waiting[0])
+			d.waiting = d.waiting[1:]
+		} else {
+			delete(c.dirs, dir)
+		}
 		if r.err != nil {
 			return // the group has the error and cancels the walk
 		}
@@ -149,7 +184,7 @@ func (c *coordinator) receive() {
 // repository is synced, else after the sync, which it requests the first
 // time the repository comes up. A CA already seen is skipped.
 func (c *coordinator) enqueue(ca *CA) {
-	id := ca.Cert.Manifest + " " + hex.EncodeToString(ca.Cert.SKI)
+	id := visitKey(ca)
 	if c.visited[id] {
 		c.agg.warn(fmt.Sprintf("%s: publication point %s reached again, visited once", ca.URI, ca.Cert.CARepository))
 		return
@@ -166,6 +201,48 @@ func (c *coordinator) enqueue(ca *CA) {
 	default:
 		st.waiting = append(st.waiting, ca)
 	}
+}
+
+// visitKey says when two CAs are the same for the walk: same manifest,
+// key, trust anchor, effective resources and expiry. A CA certified by
+// two parents (a key certified twice, as during a transfer) with other
+// resources or another expiry is visited once per certificate, so the
+// result is the union over every valid chain and never depends on which
+// parent the walk reached first. The same certificate reached twice (a
+// copy published in two places) is visited once.
+func visitKey(ca *CA) string {
+	b := make([]byte, 0, 128)
+	b = append(b, ca.Cert.Manifest...)
+	b = append(b, 0)
+	b = append(b, ca.Cert.SKI...)
+	b = append(b, 0)
+	b = append(b, ca.TA...)
+	b = append(b, 0)
+	b = binary.BigEndian.AppendUint64(b, uint64(ca.Expires.Unix()))
+	for _, set := range []*object.IPSet{ca.Resources.IPv4, ca.Resources.IPv6} {
+		if set == nil {
+			b = append(b, 0)
+			continue
+		}
+		b = append(b, 1)
+		b = binary.BigEndian.AppendUint32(b, uint32(len(set.Ranges)))
+		for _, r := range set.Ranges {
+			b = append(b, r.Min.AsSlice()...)
+			b = append(b, r.Max.AsSlice()...)
+		}
+	}
+	if as := ca.Resources.AS; as != nil {
+		b = append(b, 1)
+		for _, r := range as.Ranges {
+			b = binary.BigEndian.AppendUint32(b, r.Min)
+			b = binary.BigEndian.AppendUint32(b, r.Max)
+		}
+	}
+	if len(b) <= 256 {
+		return string(b)
+	}
+	sum := sha256.Sum256(b) // a big resource set: keep the map small
+	return string(sum[:])
 }
 
 // visit validates the publication point of ca: the fresh download when
