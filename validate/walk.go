@@ -59,19 +59,19 @@ type syncResult struct {
 // coordinator is the state of one walk. Only the goroutine running walk
 // touches it; the goroutines it starts own nothing but what they send.
 type coordinator struct {
-	w         *walker
-	agg       *aggregate
-	repos     map[repoKey]*repoState
-	visited   map[string]bool // by visitKey
-	ready     []job           // publication points whose repository is synced
+	w       *walker
+	agg     *aggregate
+	repos   map[repoKey]*repoState
+	visited map[string]bool // by visitKey
+	ready   []job           // publication points whose repository is synced
 	// dirs holds the publication point directories with a job running;
 	// a second job for one (CAs sharing a directory, or a CA certified
 	// twice) waits its turn, so two jobs never promote one directory at
 	// once.
-	dirs map[string]*dirJobs
-	syncQueue []repoKey       // repositories not yet synced
-	running   int             // point jobs started and not yet received
-	syncing   int             // syncs started and not yet received
+	dirs      map[string]*dirJobs
+	syncQueue []repoKey // repositories not yet synced
+	running   int       // point jobs started and not yet received
+	syncing   int       // syncs started and not yet received
 	results   chan pointResult
 	synced    chan syncResult
 }
