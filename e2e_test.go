@@ -277,6 +277,17 @@ func TestFetchEndToEnd(t *testing.T) {
 	if n := w.srv.Hits("/r1/notify.xml"); n != hits {
 		t.Errorf("offline run fetched the notification")
 	}
+	// Nothing changed since the last run: the memo answers every signature.
+	status, vrps, stderr = w.run("-n", "-v")
+	if status != exitOK || !strings.Contains(stderr, `msg="signature memo"`) || !strings.Contains(stderr, "verified=0") {
+		t.Errorf("rerun: status %d; want the memo to answer everything:\n%s", status, grepLines(stderr, "memo"))
+	}
+	wantVRPs(t, "memo rerun", vrps, want)
+	status, vrps, stderr = w.run("-n", "-v", "--no-memo")
+	if status != exitOK || strings.Contains(stderr, "signature memo") {
+		t.Errorf("--no-memo: status %d, memo used:\n%s", status, grepLines(stderr, "memo"))
+	}
+	wantVRPs(t, "no memo", vrps, want)
 }
 
 // After a good run the rsync server goes away: the next run validates

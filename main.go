@@ -166,6 +166,7 @@ func runFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Count: new(int), Usage: "more output (repeatable)"},
 		&cli.StringFlag{Name: "overclaim", Value: "reject", Usage: "certificates claiming resources their issuer lacks: `reject|trim`"},
 		&cli.StringFlag{Name: "unsafe-vrps", Value: "accept", Usage: "VRPs overlapping rejected CAs: `accept|warn|reject`"},
+		&cli.BoolFlag{Name: "no-memo", Usage: "verify every signature; neither read nor write the signature memo"},
 		&cli.Float64Flag{Name: "max-vrp-drop", Usage: "refuse to replace outputs if a TA lost more than `PERCENT` of its VRPs (0: off)"},
 	}
 }
@@ -178,6 +179,7 @@ type options struct {
 	noFetch    bool
 	rsyncOnly  bool
 	noASPA     bool
+	noMemo     bool
 	formats    []string
 	workers    int
 	timeout    time.Duration
@@ -197,6 +199,7 @@ func parseOptions(c *cli.Context) (*options, error) {
 		noFetch:    c.Bool("no-fetch"),
 		rsyncOnly:  c.Bool("rsync-only"),
 		noASPA:     c.Bool("no-aspa"),
+		noMemo:     c.Bool("no-memo"),
 		workers:    c.Int("workers"),
 		verbosity:  c.Count("verbose"),
 		overclaim:  c.String("overclaim"),
@@ -344,6 +347,9 @@ func (r *runner) run() (*validate.Result, error) {
 		cfg.Syncs = fetch.MaxHTTPS + fetch.MaxRsync // the fetcher bounds each kind
 	}
 	client := fetch.New(r.lock, fc)
+	if !o.noMemo {
+		cfg.Memo = r.loadMemo()
+	}
 	if p := newProgress(r.c.App.ErrWriter, client); p != nil {
 		cfg.Progress = p.objects
 		defer p.stop()
@@ -387,10 +393,31 @@ func (r *runner) run() (*validate.Result, error) {
 	if err := r.lock.SaveRunState(&cache.RunState{Time: res.Metadata.BuildTime, VRPs: validate.VRPCounts(res)}); err != nil {
 		return res, err
 	}
+	if cfg.Memo != nil {
+		hits, misses := cfg.Memo.Stats()
+		cfg.Log.Info("signature memo", "answered", hits, "verified", misses)
+		if err := r.lock.SaveMemo(cfg.Memo.Bytes()); err != nil {
+			return res, err
+		}
+	}
 	if o.verbosity > 0 {
 		r.summary(res)
 	}
 	return res, nil
+}
+
+// loadMemo reads the signature memo from the cache. A missing, unreadable
+// or damaged memo is an empty one: it only ever saves time.
+func (r *runner) loadMemo() *validate.Memo {
+	data, err := r.lock.LoadMemo()
+	if err != nil {
+		r.cfg.Log.Warn("signature memo unreadable, verifying every signature", "err", err)
+	}
+	m, err := validate.LoadMemo(data)
+	if err != nil {
+		r.cfg.Log.Warn("signature memo damaged, verifying every signature", "err", err)
+	}
+	return m
 }
 
 // summary prints, for -v, one line per repository and a closing line.

@@ -57,3 +57,34 @@ func (c *Cache) SaveRunState(st *RunState) error {
 	}
 	return nil
 }
+
+// memoName is the file, at the top of the cache, holding the signature
+// memo (validate.Memo): opaque bytes here.
+const memoName = "signatures.memo"
+
+// LoadMemo returns the saved signature memo; none gives nil and no error.
+func (c *Cache) LoadMemo() ([]byte, error) {
+	data, err := c.root.ReadFile(memoName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cache: %s: %w", memoName, err)
+	}
+	return data, nil
+}
+
+// SaveMemo replaces the signature memo crash-safely.
+func (c *Cache) SaveMemo(data []byte) error {
+	f, tmp, err := c.createTemp()
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return errors.Join(err, f.Close(), c.root.Remove(tmp))
+	}
+	if err := c.commitTemp(f, tmp, memoName); err != nil {
+		return fmt.Errorf("cache: %s: %w", memoName, err)
+	}
+	return nil
+}

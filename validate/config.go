@@ -56,6 +56,10 @@ type Config struct {
 
 	Log *slog.Logger // nil: warnings only reach Result.Warnings
 
+	// Memo, when set, remembers verified signatures across runs; nil
+	// verifies every signature.
+	Memo *Memo
+
 	// Progress, when set, is called from one goroutine after each
 	// publication point is done, with the number done so far.
 	Progress func(points int)

@@ -45,8 +45,11 @@ func (p *point) checkSigned(uri string, so *object.SignedObject) (object.Resourc
 	if ee.SignedObject != uri {
 		return none, time.Time{}, invalid("RFC 6487 §4.8.8.2", "signedObject %q, but found at %q", ee.SignedObject, uri)
 	}
-	if err := so.CheckSignature(); err != nil {
+	if err := so.CheckDigest(); err != nil {
 		return none, time.Time{}, invalidBy("RFC 6488 §3", "CMS signature", err)
+	}
+	if err := p.k.memo.check(ee.PublicKey, ee.RawSPKI, so.SignedAttrs, so.Signature); err != nil {
+		return none, time.Time{}, invalidBy("RFC 6488 §3", "CMS signature", fmt.Errorf("signerInfo: %w", err))
 	}
 	res, warns, err := p.k.resources(ee, uri, p.iss.ca)
 	if err != nil {

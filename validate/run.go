@@ -26,7 +26,7 @@ func Run(ctx context.Context, cfg Config, syncer Syncer, store Store) (*Result, 
 		return nil, errors.New("validate: Config.Now is not set")
 	}
 	w := &walker{
-		k:       checker{now: cfg.Now, overclaim: cfg.Overclaim, maxDepth: cfg.maxDepth()},
+		k:       checker{now: cfg.Now, overclaim: cfg.Overclaim, maxDepth: cfg.maxDepth(), memo: cfg.Memo},
 		workers: cfg.workers(),
 		syncs:   cfg.syncs(),
 		syncer:  syncer,

@@ -323,11 +323,22 @@ func (s *SignedObject) parseSignedAttr(typ, value cryptobyte.String) (int, error
 // and the signature over SignedAttrs must verify with the EE certificate's
 // key (RSA PKCS#1 v1.5, SHA-256). Errors wrap ErrSignature.
 func (s *SignedObject) CheckSignature() error {
-	if sum := sha256.Sum256(s.Content); !bytes.Equal(sum[:], s.MessageDigest) {
-		return fmt.Errorf("message-digest does not match eContent: %w", ErrSignature)
+	if err := s.CheckDigest(); err != nil {
+		return err
 	}
 	if err := CheckSignature(s.EE.PublicKey, s.SignedAttrs, s.Signature); err != nil {
 		return fmt.Errorf("signerInfo: %w", err)
+	}
+	return nil
+}
+
+// CheckDigest checks the message-digest attribute against eContent, the
+// half of CheckSignature that binds the content to the signed attributes.
+// A caller verifying the signature over SignedAttrs itself (through a
+// memo) must call it. Errors wrap ErrSignature.
+func (s *SignedObject) CheckDigest() error {
+	if sum := sha256.Sum256(s.Content); !bytes.Equal(sum[:], s.MessageDigest) {
+		return fmt.Errorf("message-digest does not match eContent: %w", ErrSignature)
 	}
 	return nil
 }

@@ -33,12 +33,18 @@ func (c *Cert) CheckSignatureFrom(issuer *Cert) error {
 // certificates, CRLs and signed objects. pub must be an *rsa.PublicKey.
 // Errors wrap ErrSignature.
 func CheckSignature(pub crypto.PublicKey, signed, sig []byte) error {
+	sum := sha256.Sum256(signed)
+	return CheckSignatureDigest(pub, sum[:], sig)
+}
+
+// CheckSignatureDigest is CheckSignature for a caller that has the
+// SHA-256 digest of the signed bytes already.
+func CheckSignatureDigest(pub crypto.PublicKey, digest, sig []byte) error {
 	k, ok := pub.(*rsa.PublicKey)
 	if !ok {
 		return fmt.Errorf("issuer key is %T, want RSA: %w", pub, ErrSignature)
 	}
-	sum := sha256.Sum256(signed)
-	if err := rsa.VerifyPKCS1v15(k, crypto.SHA256, sum[:], sig); err != nil {
+	if err := rsa.VerifyPKCS1v15(k, crypto.SHA256, digest, sig); err != nil {
 		return fmt.Errorf("RSA PKCS#1 v1.5 SHA-256: %w", ErrSignature)
 	}
 	return nil

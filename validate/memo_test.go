@@ -1,0 +1,143 @@
+package validate
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tally-rpki/tally/validate/object/objecttest"
+)
+
+// memoRun runs the fixture with memo and returns the result.
+func memoRun(t *testing.T, f *fixture, memo *Memo) *Result {
+	t.Helper()
+	cfg := Config{Now: now, Workers: 2, TALs: f.tals, Memo: memo}
+	res, err := Run(context.Background(), cfg, &syncer{}, f.store)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res
+}
+
+// A second run over unchanged objects verifies no signature: every check
+// the first run made with RSA is answered by the memo, and the result is
+// the same. Then one ROA changes only in its signature (its manifest
+// updated to match): the memo has no entry for it, RSA rejects it, and
+// its VRP is gone while the rest stay.
+func TestMemoRerun(t *testing.T) {
+	f := newFixture(t)
+	ta := objecttest.NewTA(objecttest.CertSpec{})
+	f.addTA("ta", ta)
+	ca := ta.CA(caSpec("10.0.0.0/8"))
+	a := roa(ca, 64496, "10.1.0.0/16", 0)
+	b := roa(ca, 64497, "10.2.0.0/16", 0)
+	f.pub(ca, a, b)
+	f.pub(ta, ca.Object)
+
+	plain := memoRun(t, f, nil)
+	m1, err := LoadMemo(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := memoRun(t, f, m1)
+	hits, misses := m1.Stats()
+	// TA self-signature, CA certificate, two CRLs, two manifests (EE
+	// certificate and CMS signature each), two ROAs (the same): 12.
+	if hits != 0 || misses != 12 {
+		t.Errorf("first run: %d hits, %d misses; want 0 and 12", hits, misses)
+	}
+	m2, err := LoadMemo(m1.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := memoRun(t, f, m2)
+	if hits, misses := m2.Stats(); hits != 12 || misses != 0 {
+		t.Errorf("second run: %d hits, %d misses; want 12 and 0", hits, misses)
+	}
+	for _, r := range []*Result{first, second} {
+		if diff := cmp.Diff(plain, r, cmpOpts...); diff != "" {
+			t.Fatalf("result with the memo differs from without (-without +with):\n%s", diff)
+		}
+	}
+
+	// b's last byte is the last byte of its CMS signature.
+	broken := b
+	broken.DER = objecttest.FlipByte(b.DER, len(b.DER)-1)
+	f.put(pubPoint(ca, objecttest.MftSpec{Number: 2}, a, broken)...)
+	m3, err := LoadMemo(m2.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	third := memoRun(t, f, m3)
+	if diff := cmp.Diff([]VRP{tv(64496, "10.1.0.0/16", 16)}, third.VRPs, cmpOpts...); diff != "" {
+		t.Errorf("after the flipped signature: VRPs (-want +got):\n%s", diff)
+	}
+	checkAt(t, third, []ruleAt{{b.URI, "RFC 6488 §3"}})
+	if _, misses := m3.Stats(); misses == 0 {
+		t.Errorf("the changed ROA was answered by the memo")
+	}
+}
+
+// A damaged memo file is no memo: LoadMemo says why and returns an empty
+// memo, with which the run verifies everything and gives the same result.
+func TestMemoDamaged(t *testing.T) {
+	f := newFixture(t)
+	ta := objecttest.NewTA(objecttest.CertSpec{})
+	f.addTA("ta", ta)
+	ca := ta.CA(caSpec("10.0.0.0/8"))
+	f.pub(ca, roa(ca, 64496, "10.1.0.0/16", 0))
+	f.pub(ta, ca.Object)
+	m, _ := LoadMemo(nil)
+	want := memoRun(t, f, m)
+	good := m.Bytes()
+	unsorted := append([]byte{}, good...)
+	n := len(memoMagic)
+	copy(unsorted[n:n+32], good[n+32:n+64]) // two entries swapped
+	copy(unsorted[n+32:n+64], good[n:n+32])
+	damaged := map[string][]byte{
+		"truncated":      good[:len(good)-5],
+		"flipped byte":   objecttest.FlipByte(good, n+3),
+		"other magic":    append([]byte("tally signature memo 9\n"), good[n:]...),
+		"garbage":        bytes.Repeat([]byte{0xA5}, 1000),
+		"no entry whole": append(good[:n+31:n+31], good[len(good)-32:]...),
+		"unsorted":       unsorted,
+	}
+	for name, data := range damaged {
+		t.Run(name, func(t *testing.T) {
+			m, err := LoadMemo(data)
+			if err == nil {
+				t.Fatal("LoadMemo accepted a damaged file")
+			}
+			got := memoRun(t, f, m)
+			if diff := cmp.Diff(want, got, cmpOpts...); diff != "" {
+				t.Errorf("result (-want +got):\n%s", diff)
+			}
+			if hits, misses := m.Stats(); hits != 0 || misses == 0 {
+				t.Errorf("%d hits, %d misses with a damaged memo", hits, misses)
+			}
+		})
+	}
+}
+
+func FuzzLoadMemo(f *testing.F) {
+	m, _ := LoadMemo(nil)
+	f.Add(m.Bytes())
+	f.Add(memoMagic)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := LoadMemo(data)
+		if m == nil {
+			t.Fatal("nil memo")
+		}
+		if err != nil && len(m.old) != 0 {
+			t.Fatal("entries kept from a damaged file")
+		}
+		if err == nil {
+			if again, err := LoadMemo(m.Bytes()); err != nil || len(again.old) != 0 {
+				// Nothing was used, so nothing is kept.
+				t.Fatalf("Bytes of an unused memo: %v, %d entries", err, len(again.old))
+			}
+		}
+	})
+}
