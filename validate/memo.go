@@ -22,7 +22,7 @@ import (
 //
 // A Memo is safe for concurrent use. The zero Memo is empty.
 type Memo struct {
-	old  []memoKey      // loaded, sorted, unique
+	old  []memoKey       // loaded, sorted, unique
 	used []atomic.Uint32 // bit i: old[i] was hit in this run
 	mu   sync.Mutex      // guards added
 	// added holds entries verified in this run that old lacks.
