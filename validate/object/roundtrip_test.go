@@ -96,3 +96,25 @@ func TestBuilderRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkCheckSignature measures one RSA-2048 PKCS#1 v1.5 SHA-256
+// verification of a certificate, the unit of the benchmark script's floor
+// (testdata/bench/compare.sh).
+func BenchmarkCheckSignature(b *testing.B) {
+	ta := objecttest.NewTA(objecttest.CertSpec{})
+	ca := ta.CA(objecttest.CertSpec{})
+	issuer, err := ParseCert(ta.DER)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := ParseCert(ca.DER)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.CheckSignatureFrom(issuer); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
