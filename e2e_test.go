@@ -19,6 +19,7 @@ import (
 
 	"github.com/tally-rpki/tally/cache"
 	"github.com/tally-rpki/tally/fetch/fetchtest"
+	"github.com/tally-rpki/tally/output/outputtest"
 	"github.com/tally-rpki/tally/validate/object/objecttest"
 )
 
@@ -72,11 +73,16 @@ type world struct {
 	number  int64 // manifest and CRL number of the next publish
 	talFile string
 	dir     string
+	// until, when set, is every notAfter and nextUpdate, instead of
+	// objecttest's a year and a day after objecttest.Now.
+	until time.Time
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T) *world { return newWorldUntil(t, time.Time{}) }
+
+func newWorldUntil(t *testing.T, until time.Time) *world {
 	t.Helper()
-	w := &world{t: t, dir: t.TempDir(), modDir: map[string]string{}, number: 1}
+	w := &world{t: t, dir: t.TempDir(), modDir: map[string]string{}, number: 1, until: until}
 	for _, m := range []string{"repo", "repo2", "repo3"} {
 		w.modDir[m] = filepath.Join(w.dir, "modules", m)
 		if err := os.MkdirAll(w.modDir[m], 0o755); err != nil {
@@ -89,14 +95,15 @@ func newWorld(t *testing.T) *world {
 	w.r2 = w.srv.NewRepo("/r2", session2)
 	base := w.daemon.URL
 	ks := objecttest.NewKeySource(7)
-	w.ta = ks.NewTA(objecttest.CertSpec{URI: base + "repo/ta.cer", Repo: base + "repo/ta/", Notify: w.r1.NotifyURI()})
+	w.ta = ks.NewTA(objecttest.CertSpec{URI: base + "repo/ta.cer", Repo: base + "repo/ta/", Notify: w.r1.NotifyURI(),
+		NotAfter: until})
 	w.cas = []*objecttest.Issuer{
 		w.ta.CA(objecttest.CertSpec{IP: []string{"10.1.0.0/16", "2001:db8:1::/48"}, AS: []string{"AS64501"},
-			Repo: base + "repo/ca1/", Notify: w.r1.NotifyURI()}),
+			Repo: base + "repo/ca1/", Notify: w.r1.NotifyURI(), NotAfter: until}),
 		w.ta.CA(objecttest.CertSpec{IP: []string{"10.2.0.0/16"}, AS: []string{"AS64502"},
-			Repo: base + "repo2/ca2/", Notify: w.r2.NotifyURI()}),
+			Repo: base + "repo2/ca2/", Notify: w.r2.NotifyURI(), NotAfter: until}),
 		w.ta.CA(objecttest.CertSpec{IP: []string{"10.3.0.0/16"}, AS: []string{"AS64503"},
-			Repo: base + "repo3/ca3/", NoNotify: true}),
+			Repo: base + "repo3/ca3/", NoNotify: true, NotAfter: until}),
 	}
 	w.roas = make([][]objecttest.Object, len(w.cas))
 	for i, ca := range w.cas {
@@ -114,13 +121,13 @@ func newWorld(t *testing.T) *world {
 func ca1v6(w *world) objecttest.Object {
 	ca := w.cas[0]
 	return ca.ROA(objecttest.ROASpec{ASID: 64501, Prefixes: []objecttest.ROAPrefix{{Prefix: "2001:db8:1::/48", MaxLength: 64}},
-		EE: objecttest.CertSpec{URI: ca.Repo + "v6.roa"}})
+		EE: objecttest.CertSpec{URI: ca.Repo + "v6.roa", NotAfter: w.until}})
 }
 
 // roa issues a ROA of one prefix named name in ca's publication point.
 func (w *world) roa(ca *objecttest.Issuer, name string, asn int64, prefix string) objecttest.Object {
 	return ca.ROA(objecttest.ROASpec{ASID: asn, Prefixes: []objecttest.ROAPrefix{{Prefix: prefix}},
-		EE: objecttest.CertSpec{URI: ca.Repo + name}})
+		EE: objecttest.CertSpec{URI: ca.Repo + name, NotAfter: w.until}})
 }
 
 // publish writes every publication point, with a new manifest and CRL,
@@ -130,9 +137,9 @@ func (w *world) publish() {
 	n := w.number
 	w.number++
 	point := func(iss *objecttest.Issuer, objs []objecttest.Object) []objecttest.Object {
-		crl := iss.CRL(objecttest.CRLSpec{Number: n})
+		crl := iss.CRL(objecttest.CRLSpec{Number: n, NextUpdate: w.until})
 		files := append([]objecttest.Object{crl}, objs...)
-		return append(files, iss.Manifest(objecttest.MftSpec{Number: n, Files: files}))
+		return append(files, iss.Manifest(objecttest.MftSpec{Number: n, Files: files, NextUpdate: w.until}))
 	}
 	taPoint := point(w.ta, []objecttest.Object{w.cas[0].Object, w.cas[1].Object, w.cas[2].Object})
 	r1 := map[string][]byte{}
@@ -681,5 +688,51 @@ func TestReadOnlyOutputDir(t *testing.T) {
 		if strings.HasPrefix(e.Name(), ".") {
 			t.Errorf("temporary file left: %s", e.Name())
 		}
+	}
+}
+
+// A run against the loopback repositories writes all the files, and each
+// is accepted by the program that reads it: the json served by StayRTR
+// and read back over RTR equals the csv; bird and openbgpd (written with
+// -A, as Debian's BIRD 2.0.12 and OpenBGPD 7.7 need) parse; the metrics
+// parse as Prometheus text. The world is valid for a year from the real
+// clock, since StayRTR drops VRPs whose expiry has passed by it.
+func TestOutputsAcceptedByConsumers(t *testing.T) {
+	w := newWorldUntil(t, time.Now().AddDate(1, 0, 0).Truncate(time.Second))
+	w.publish()
+	out := filepath.Join(w.dir, "out")
+	status, vrps, stderr := w.run("-j", "-m")
+	if status != exitOK {
+		t.Fatalf("status %d\n%s", status, stderr)
+	}
+	wantVRPs(t, "run", vrps, allVRPs(0, 1, 2))
+	csvVRPs := outputtest.CSVVRPs(t, filepath.Join(out, "csv"))
+	if diff := cmp.Diff(csvVRPs, outputtest.StayRTRVRPs(t, filepath.Join(out, "json"))); diff != "" {
+		t.Errorf("VRPs over RTR from the json (-csv +rtr):\n%s", diff)
+	}
+	families := outputtest.ParseMetrics(t, filepath.Join(out, "metrics"))
+	if got := families["tally_run_exit_status"].GetMetric()[0].GetGauge().GetValue(); got != 0 {
+		t.Errorf("tally_run_exit_status = %v", got)
+	}
+
+	// Every file, for the router daemons Debian ships.
+	all := filepath.Join(w.dir, "all")
+	if err := os.MkdirAll(all, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	status, _, stderr = runTally(t, "-A", "-t", w.talFile, "-d", filepath.Join(w.dir, "cache"), "-P",
+		objecttest.Now().Format(time.RFC3339), all)
+	if status != exitOK {
+		t.Fatalf("-A: status %d\n%s", status, stderr)
+	}
+	for _, f := range []string{"json", "csv", "openbgpd", "bird", "bird1v4", "bird1v6", "metrics"} {
+		if _, err := os.Stat(filepath.Join(all, f)); err != nil {
+			t.Errorf("not written: %v", err)
+		}
+	}
+	outputtest.CheckBIRD(t, filepath.Join(all, "bird"))
+	outputtest.CheckOpenBGPD(t, filepath.Join(all, "openbgpd"))
+	if got := outputtest.CSVVRPs(t, filepath.Join(all, "csv")); !slices.Equal(got, csvVRPs) {
+		t.Errorf("-A changed the VRPs")
 	}
 }
