@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
@@ -40,14 +41,13 @@ func (k CertKind) String() string {
 
 // Cert is a parsed RPKI resource certificate. Byte slices alias the input.
 type Cert struct {
-	Raw          []byte            // the whole certificate DER
-	RawTBS       []byte            // tbsCertificate, the signed bytes
-	RawSPKI      []byte            // subjectPublicKeyInfo DER
-	RawSubject   []byte            // subject Name DER
-	RawIssuer    []byte            // issuer Name DER
-	Signature    []byte            // signatureValue bits
-	PublicKey    crypto.PublicKey  // *rsa.PublicKey, or *ecdsa.PublicKey (P-256) for router certificates
-	X509         *x509.Certificate // the generic X.509 view (Go's parser)
+	Raw          []byte           // the whole certificate DER
+	RawTBS       []byte           // tbsCertificate, the signed bytes
+	RawSPKI      []byte           // subjectPublicKeyInfo DER
+	RawSubject   []byte           // subject Name DER
+	RawIssuer    []byte           // issuer Name DER
+	Signature    []byte           // signatureValue bits
+	PublicKey    crypto.PublicKey // *rsa.PublicKey, or *ecdsa.PublicKey (P-256) for router certificates
 	Kind         CertKind
 	SelfSigned   bool   // subject == issuer and (AKI absent or AKI == SKI); a TA candidate
 	Serial       []byte // big-endian magnitude of the serial number
@@ -145,21 +145,10 @@ func ParseCert(der []byte) (*Cert, error) {
 	if len(sig) < 2 || sig[0] != 0 {
 		return nil, malformed(rule, "signatureValue: want whole octets")
 	}
-	x, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, malformed(rule, "%v", err)
-	}
 	c := &Cert{
-		Raw:        der,
-		RawTBS:     tbs,
-		RawSPKI:    x.RawSubjectPublicKeyInfo,
-		RawSubject: x.RawSubject,
-		RawIssuer:  x.RawIssuer,
-		Signature:  sig[1:],
-		PublicKey:  x.PublicKey,
-		X509:       x,
-		NotBefore:  x.NotBefore,
-		NotAfter:   x.NotAfter,
+		Raw:       der,
+		RawTBS:    tbs,
+		Signature: sig[1:],
 	}
 	p := certParser{c: c}
 	if err := p.parseTBS(tbs, sigAlg); err != nil {
@@ -218,7 +207,8 @@ func (p *certParser) parseTBS(tbs, outerAlg cryptobyte.String) error {
 	if err := checkName(issuer); err != nil {
 		return within("issuer", err)
 	}
-	if err := checkValidity(validity); err != nil {
+	var err error
+	if p.c.NotBefore, p.c.NotAfter, err = parseValidity(validity); err != nil {
 		return within("validity", err)
 	}
 	if err := checkName(subject); err != nil {
@@ -226,6 +216,10 @@ func (p *certParser) parseTBS(tbs, outerAlg cryptobyte.String) error {
 	}
 	if err := p.parseSPKI(spki); err != nil {
 		return within("subjectPublicKeyInfo", err)
+	}
+	p.c.RawIssuer, p.c.RawSubject, p.c.RawSPKI = issuer, subject, spki
+	if p.c.PublicKey, err = x509.ParsePKIXPublicKey(spki); err != nil {
+		return malformed("RFC 5280 §4.1.2.7", "subjectPublicKeyInfo: %v", err)
 	}
 	if body.PeekASN1Tag(tagIssuerUID) || body.PeekASN1Tag(tagIssuerUID.Constructed()) ||
 		body.PeekASN1Tag(tagSubjectUID) || body.PeekASN1Tag(tagSubjectUID.Constructed()) {
@@ -283,7 +277,12 @@ func checkName(name cryptobyte.String) error {
 			default:
 				return malformed(rule, "attribute %s not allowed", oidString(typ))
 			}
-			if tag != asn1.PrintableString && tag != asn1.UTF8String {
+			switch {
+			case tag == asn1.PrintableString && !printable(val):
+				return malformed(rule, "attribute %s: PrintableString with a character outside its set", oidString(typ))
+			case tag == asn1.UTF8String && !utf8.Valid(val):
+				return malformed(rule, "attribute %s: UTF8String is not UTF-8", oidString(typ))
+			case tag != asn1.PrintableString && tag != asn1.UTF8String:
 				return malformed(rule, "attribute %s: want PrintableString or UTF8String", oidString(typ))
 			}
 		}
@@ -294,31 +293,39 @@ func checkName(name cryptobyte.String) error {
 	return nil
 }
 
-// checkValidity requires the time forms RFC 5280 §4.1.2.5 fixes: UTCTime
-// through 2049 and GeneralizedTime from 2050, both in UTC ("Z") with
-// seconds. Go's parser reads the values; this checks what it lets through.
-func checkValidity(v cryptobyte.String) error {
-	const rule = "RFC 5280 §4.1.2.5"
-	for _, field := range []string{"notBefore", "notAfter"} {
-		var t cryptobyte.String
-		var tag asn1.Tag
-		if !v.ReadAnyASN1(&t, &tag) {
-			return malformed(rule, "%s: want a time", field)
-		}
+// printable reports whether s holds only PrintableString characters
+// (X.680 §41.4), plus '*' and '&', which Go's parser also admits because
+// CAs use them.
+func printable(s []byte) bool {
+	for _, b := range s {
 		switch {
-		case tag == asn1.UTCTime && len(t) == 13 && t[12] == 'Z':
-		case tag == asn1.GeneralizedTime && len(t) == 15 && t[14] == 'Z':
-			if string(t[:4]) < "2050" {
-				return malformed(rule, "%s: GeneralizedTime before 2050", field)
-			}
+		case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+		case strings.IndexByte(" '()+,-./:=?*&", b) >= 0:
 		default:
-			return malformed(rule, "%s: want UTCTime or GeneralizedTime ending in Z", field)
+			return false
 		}
+	}
+	return true
+}
+
+// parseValidity reads notBefore and notAfter in the forms RFC 5280
+// §4.1.2.5 fixes: UTCTime through 2049 and GeneralizedTime from 2050,
+// both in UTC ("Z") with seconds, and real dates.
+func parseValidity(v cryptobyte.String) (notBefore, notAfter time.Time, err error) {
+	const rule = "RFC 5280 §4.1.2.5"
+	var times [2]time.Time
+	for i, field := range []string{"notBefore", "notAfter"} {
+		t, ok := readPKIXTime(&v)
+		if !ok {
+			return time.Time{}, time.Time{}, malformed(rule,
+				"%s: want UTCTime before 2050 or GeneralizedTime from 2050, in UTC with seconds", field)
+		}
+		times[i] = t
 	}
 	if !v.Empty() {
-		return malformed(rule, "%d trailing bytes", len(v))
+		return time.Time{}, time.Time{}, malformed(rule, "%d trailing bytes", len(v))
 	}
-	return nil
+	return times[0], times[1], nil
 }
 
 // parseSPKI keeps the subjectPublicKey bits for the SKI check. The key

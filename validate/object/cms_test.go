@@ -504,7 +504,7 @@ var cmsCorpusVerdicts = map[string]string{
 	"rpki-rs/test-data/repository/maxlen-overflow.roa":                                                                                          "RFC 9589",
 	"rpki-rs/test-data/repository/maxlen-underflow.roa":                                                                                         "RFC 9589",
 	"rpki-rs/test-data/repository/prefix-len-overflow.roa":                                                                                      "RFC 3779 §2.2.3.8", // in the EE certificate too
-	"rpki-rs/test-data/repository/signature-alg-mismatch.mft":                                                                                   "RFC 5280 §4.1",
+	"rpki-rs/test-data/repository/signature-alg-mismatch.mft":                                                                                   "RFC 5280 §4.1.1.2",
 	"rpki-commons/src/test/resources/interop/aspa/BAD-profile-13-no-signingtime-aspa-rpkimancer.asa":                                            "RFC 9589",
 	"rpki-commons/historical/src/test/resources/interop/aspa/aspa-rpkimancer.asa":                                                               "RFC 9589",
 	"rpki-commons/src/test/resources/interop/aspa/BAD-profile-15-rpki-commons-propertytest-sample-implicit-tag.asa":                             "RFC 6487 §4.8.6",
