@@ -305,6 +305,12 @@ func TestFetchRsyncGoneAfterGoodRun(t *testing.T) {
 	if status, vrps, stderr := w.run(); status != exitOK || !slices.Equal(vrps, allVRPs(0, 1, 2)) {
 		t.Fatalf("first run: status %d, VRPs %q\n%s", status, vrps, stderr)
 	}
+	// inspect finds a URI's validated copy in the cache.
+	uri := w.roas[2][0].URI
+	status, stdout, stderr := runTally(t, "inspect", "--json", "-d", filepath.Join(w.dir, "cache"), uri)
+	if status != exitOK || !strings.Contains(stdout, `"valid":true`) || !strings.Contains(stdout, "10.3.1.0/24") {
+		t.Errorf("inspect %s: status %d\n%s%s", uri, status, stdout, stderr)
+	}
 	w.daemon.Stop()
 	status, vrps, stderr := w.run()
 	if status != exitOK {

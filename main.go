@@ -114,7 +114,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:                   "tally",
 		Usage:                  "validate the RPKI and write VRPs, ASPAs and BGPsec keys",
-		UsageText:              "tally [flags] [OUTPUTDIR]\ntally inspect [--json] FILE...\ntally version",
+		UsageText:              "tally [flags] [OUTPUTDIR]\ntally inspect [--json] [-d DIR] FILE|URI...\ntally version",
 		Version:                version,
 		HideVersion:            true,
 		Writer:                 stdout,
@@ -127,10 +127,12 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			{
 				Name:         "inspect",
 				Usage:        "decode RPKI objects and print their fields",
-				ArgsUsage:    "FILE...",
+				ArgsUsage:    "FILE|URI...",
 				OnUsageError: onUsageError,
 				Flags: []cli.Flag{
 					&cli.BoolFlag{Name: "json", Usage: "print one JSON object per file"},
+					&cli.StringFlag{Name: "cache-dir", Aliases: []string{"d"}, Value: defaultCacheDir,
+						Usage: "cache `DIR` where rsync:// URIs are looked up (validated copies)"},
 				},
 				Action: inspectAction,
 			},
@@ -756,6 +758,17 @@ func inspectAction(c *cli.Context) error {
 	invalid := 0
 	enc := json.NewEncoder(c.App.Writer)
 	for _, root := range c.Args().Slice() {
+		if strings.HasPrefix(root, "rsync://") {
+			// The validated copy of a URI, as the last run kept it.
+			u, err := cache.ParseURI(root)
+			if err != nil {
+				return usagef("inspect: %v", err)
+			}
+			root = filepath.Join(c.String("cache-dir"), string(cache.AreaValid), filepath.FromSlash(u.Path()))
+			if _, err := os.Stat(root); err != nil {
+				return fmt.Errorf("inspect: %s: not in the validated store of %s: %w", u, c.String("cache-dir"), err)
+			}
+		}
 		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
