@@ -554,13 +554,16 @@ func applyFacts(res *validate.Result, facts []fetch.RepoFact) {
 		if len(tried) == 0 {
 			continue
 		}
-		last := tried[len(tried)-1]
+		// The sync that served the repository: its RRDP one if that
+		// worked (another CA's rsync fallback for the same module may be
+		// listed too), else the first that did, else the last tried.
+		last, served := tried[len(tried)-1], false
 		for _, f := range tried {
 			r.Duration += f.Duration
 			r.Bytes += f.Bytes
 			r.Objects += int64(f.Objects)
-			if f.State == fetch.StateOK && f.Protocol != fetch.ProtoFallback {
-				last = f
+			if !served && f.State == fetch.StateOK && f.Protocol != fetch.ProtoFallback {
+				last, served = f, true
 			}
 		}
 		switch last.Protocol {
