@@ -384,6 +384,11 @@ func (r *runner) run() (*validate.Result, error) {
 			cfg.Log.Info("cache: removed files no repository in use references", "files", removed)
 		}
 	}
+	// One flush for every file the run wrote into the cache (promotions
+	// skip fsync), before the state that says the run succeeded.
+	if err := r.lock.Flush(); err != nil {
+		return res, err
+	}
 	if o.outputDir == stdoutTarget {
 		err = r.formats[0].Write(r.c.App.Writer, res)
 	} else {

@@ -59,6 +59,18 @@ func TestPromote(t *testing.T) {
 	if got := mustRead(t, c, AreaRsync, pp+"/x.roa"); got != "x1" {
 		t.Errorf("staging lost x.roa: %q", got)
 	}
+	// The validated copy is the download's file itself (a hard link), and
+	// a new download, written beside and renamed over it as every writer
+	// of the cache does, leaves the validated copy as it was.
+	src, _ := os.Stat(filepath.Join(dir, "rsync", pp, "y.roa"))
+	dst, _ := os.Stat(filepath.Join(dir, "valid", pp, "y.roa"))
+	if src == nil || dst == nil || !os.SameFile(src, dst) {
+		t.Errorf("validated y.roa is not a link to the download")
+	}
+	mustWrite(t, c, AreaRsync, pp+"/y.roa", "y3")
+	if got := mustRead(t, c, AreaValid, pp+"/y.roa"); got != "y2" {
+		t.Errorf("validated y.roa changed with the download: %q", got)
+	}
 	assertNoLeftovers(t, dir)
 }
 

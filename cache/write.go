@@ -78,6 +78,19 @@ func (c *Cache) WriteFile(area Area, relpath string, data []byte) error {
 	return w.Commit()
 }
 
+// tempName returns a fresh random name in the temporary directory.
+func (c *Cache) tempName() string {
+	var b [12]byte
+	rand.Read(b[:]) // never fails (crypto/rand documents it)
+	return tmpDir + "/" + hex.EncodeToString(b[:])
+}
+
+// Flush makes everything written to the cache durable (sync(2)); main
+// calls it once a run's promotions are done, instead of an fsync per file.
+func (c *Cache) Flush() error {
+	return c.syncfs()
+}
+
 // createTemp creates a new empty file in the temporary directory. The
 // name is random so concurrent writers never collide.
 func (c *Cache) createTemp() (*os.File, string, error) {
@@ -117,14 +130,15 @@ func (c *Cache) commitTemp(f *os.File, tmp, dst string) error {
 	return c.syncDir(parent(dst))
 }
 
-// copyToTemp copies r into a new synced temporary file and returns its name.
-func (c *Cache) copyToTemp(r io.Reader) (string, error) {
+// copyToTemp copies r into a new temporary file, synced if sync is set,
+// and returns its name.
+func (c *Cache) copyToTemp(r io.Reader, sync bool) (string, error) {
 	f, tmp, err := c.createTemp()
 	if err != nil {
 		return "", err
 	}
 	_, err = io.Copy(f, r)
-	if err == nil {
+	if err == nil && sync {
 		err = f.Sync()
 	}
 	err = errors.Join(err, f.Close())
