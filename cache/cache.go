@@ -70,8 +70,11 @@ var ErrBadPath = errors.New("bad cache path")
 // promote the same publication point at once.
 type Cache struct {
 	dir  string   // absolute path of the cache directory
-	root *os.Root // every file access goes through it
+	root *os.Root // every file access goes through it, or through dirfd
 	lock *os.File // holds the flock until Close
+	// dirfd is the cache directory, for openat2 (beneath_linux.go), which
+	// reads files with the same guarantees as root in one system call.
+	dirfd *os.File
 }
 
 // Open creates dir if needed, takes the cache lock and prepares the
@@ -95,6 +98,10 @@ func Open(dir string) (*Cache, error) {
 	if c.lock, err = lockDir(root, abs); err != nil {
 		root.Close()
 		return nil, err
+	}
+	if c.dirfd, err = root.Open("."); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("cache: %w", err)
 	}
 	if err := c.prepare(); err != nil {
 		c.Close()
@@ -133,6 +140,9 @@ func (c *Cache) Close() error {
 	if c.lock != nil {
 		errs = append(errs, unlock(c.lock))
 		c.lock = nil
+	}
+	if c.dirfd != nil {
+		errs = append(errs, c.dirfd.Close())
 	}
 	errs = append(errs, c.root.Close())
 	return errors.Join(errs...)
@@ -189,7 +199,7 @@ func (c *Cache) ReadFile(area Area, relpath string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.root.ReadFile(n)
+	return c.readFile(n)
 }
 
 // OpenFile opens area/relpath for reading. The caller closes it.
@@ -198,7 +208,7 @@ func (c *Cache) OpenFile(area Area, relpath string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.root.Open(n)
+	return c.openRead(n)
 }
 
 // Stat returns the file information of area/relpath, following symbolic

@@ -120,18 +120,18 @@ func (c *Cache) stage(j *journal, srcBase, dstBase string, files []File) error {
 // sameFile reports whether a and b are one file (one inode): the
 // validated copy is a link to the download that was validated.
 func (c *Cache) sameFile(a, b string) bool {
-	fa, err := c.root.Lstat(a)
+	fa, err := c.lstat(a)
 	if err != nil || !fa.Mode().IsRegular() {
 		return false
 	}
-	fb, err := c.root.Lstat(b)
+	fb, err := c.lstat(b)
 	return err == nil && os.SameFile(fa, fb)
 }
 
 // linkChecked links the file n into the temporary directory (or copies
 // it there if it cannot be linked) and checks its hash.
 func (c *Cache) linkChecked(n string, want [sha256.Size]byte) (string, error) {
-	if fi, err := c.root.Lstat(n); err != nil || !fi.Mode().IsRegular() {
+	if fi, err := c.lstat(n); err != nil || !fi.Mode().IsRegular() {
 		if err == nil {
 			err = fmt.Errorf("%s: not a regular file", n)
 		}
@@ -149,7 +149,7 @@ func (c *Cache) linkChecked(n string, want [sha256.Size]byte) (string, error) {
 
 // hasHash reports whether the file n exists with the given SHA-256.
 func (c *Cache) hasHash(n string, want [sha256.Size]byte) bool {
-	f, err := c.root.Open(n)
+	f, err := c.openRead(n)
 	if err != nil {
 		return false
 	}
@@ -163,7 +163,7 @@ func (c *Cache) hasHash(n string, want [sha256.Size]byte) bool {
 
 // copyChecked copies the file n into a temporary file and checks its hash.
 func (c *Cache) copyChecked(n string, want [sha256.Size]byte) (string, error) {
-	f, err := c.root.Open(n)
+	f, err := c.openRead(n)
 	if err != nil {
 		return "", err
 	}

@@ -95,11 +95,11 @@ func (s *RRDPStage) Open(rel string) (*os.File, error) {
 	if err := checkStageRel(rel); err != nil {
 		return nil, err
 	}
-	f, err := s.c.root.Open(s.stage + "/" + rel)
+	f, err := s.c.openRead(s.stage + "/" + rel)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) || !s.delta || s.withdrawn[rel] {
 		return f, err
 	}
-	return s.c.root.Open(s.dir + "/" + rel)
+	return s.c.openRead(s.dir + "/" + rel)
 }
 
 // checkStageRel checks a path given to a stage as name does.

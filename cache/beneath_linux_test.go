@@ -1,0 +1,55 @@
+//go:build linux && (amd64 || arm64 || riscv64 || loong64)
+
+package cache
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+// openBeneath refuses what os.Root refuses: a symbolic link anywhere on
+// the path (to a file outside or inside the cache) and "..". Where the
+// kernel lacks openat2 the test says so instead of passing silently.
+func TestOpenBeneath(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, dir)
+	mustWrite(t, c, AreaRsync, "h/repo/a.roa", "a")
+	outside := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(outside, []byte("secret"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "rsync", "h", "repo", "link.roa")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "rsync", "h"), filepath.Join(dir, "rsync", "hl")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.openBeneath("rsync/h/repo/a.roa", os.O_RDONLY)
+	if errors.Is(err, errNoOpenat2) {
+		t.Fatalf("openat2 is not available on this kernel: tally falls back to os.Root (slower, as safe)")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, name := range []string{"rsync/h/repo/link.roa", "rsync/hl/repo/a.roa", "rsync/../../etc/passwd", "/etc/passwd"} {
+		f, err := c.openBeneath(name, os.O_RDONLY)
+		if err == nil {
+			f.Close()
+			t.Errorf("openBeneath(%q) succeeded", name)
+			continue
+		}
+		if !errors.Is(err, syscall.ELOOP) && !errors.Is(err, syscall.EXDEV) {
+			t.Errorf("openBeneath(%q) = %v, want ELOOP or EXDEV", name, err)
+		}
+	}
+	if _, err := c.ReadFile(AreaRsync, "h/repo/link.roa"); err == nil {
+		t.Error("ReadFile followed a planted symbolic link")
+	}
+	if got := mustRead(t, c, AreaRsync, "h/repo/a.roa"); got != "a" {
+		t.Errorf("ReadFile = %q", got)
+	}
+}

@@ -1,0 +1,10 @@
+//go:build !(linux && (amd64 || arm64 || riscv64 || loong64))
+
+package cache
+
+import "os"
+
+const oPath = 0
+
+// openBeneath is not available here: os.Root does the work.
+func (c *Cache) openBeneath(string, int) (*os.File, error) { return nil, errNoOpenat2 }
