@@ -183,7 +183,7 @@ func (c *Cache) copyChecked(n string, want [sha256.Size]byte) (string, error) {
 // directories, the cache's own dot names, nor in keep. A missing
 // directory has none.
 func (c *Cache) staleFiles(dir string, keep map[string]bool) ([]string, error) {
-	d, err := c.root.Open(dir)
+	d, err := c.openRead(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

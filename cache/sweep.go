@@ -3,10 +3,12 @@ package cache
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
+	"os"
+	"path"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // Sweep removes the files nobody needs any more, at the end of a
@@ -36,21 +38,34 @@ func (c *Cache) Sweep(keep func(area Area, relpath string) bool) (removed int, e
 }
 
 // sweepArea sweeps one area: first decide, then remove states, files and
-// empty directories in that order.
+// the directories left empty, in that order.
+//
+// The walk lists directories through the cache's path, not os.Root: it
+// only reads listings, never follows a symbolic link it finds (WalkDir
+// does not descend into them, and the areas themselves are checked at
+// Open), and costs one open per directory instead of one per path
+// component. Removals still go through os.Root.
 func (c *Cache) sweepArea(a Area, keep func(Area, string) bool) (int, error) {
 	var drop, dirs []string
-	err := fs.WalkDir(c.root.FS(), string(a), func(p string, d fs.DirEntry, err error) error {
+	left := make(map[string]int)    // directory → entries it keeps
+	states := make(map[string]bool) // rrdp repository directories with a state file
+	err := fs.WalkDir(os.DirFS(c.dir), string(a), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		rel, _ := strings.CutPrefix(p, string(a)+"/")
+		if p == string(a) {
+			return nil
+		}
+		left[path.Dir(p)]++
+		rel := strings.TrimPrefix(p, string(a)+"/")
 		switch {
-		case p == string(a):
 		case d.IsDir():
 			dirs = append(dirs, p)
 		case a == AreaRRDP && isStateFile(rel):
+			states[path.Dir(p)] = true
 		case !d.Type().IsRegular() || checkRel(rel) != nil || !keep(a, rel):
 			drop = append(drop, p)
+			left[path.Dir(p)]--
 		}
 		return nil
 	})
@@ -61,6 +76,13 @@ func (c *Cache) sweepArea(a Area, keep func(Area, string) bool) (int, error) {
 		if err := c.dropStates(drop); err != nil {
 			return 0, err
 		}
+		for _, p := range drop { // dropStates removed these repositories' states
+			parts := strings.SplitN(p, "/", 3)
+			if dir := parts[0] + "/" + parts[1]; len(parts) == 3 && states[dir] {
+				states[dir] = false
+				left[dir]--
+			}
+		}
 	}
 	removed := 0
 	for _, p := range drop {
@@ -69,7 +91,7 @@ func (c *Cache) sweepArea(a Area, keep func(Area, string) bool) (int, error) {
 		}
 		removed++
 	}
-	return removed, c.removeEmptyDirs(dirs)
+	return removed, c.removeEmptyDirs(dirs, left)
 }
 
 // isStateFile reports whether rel (below the rrdp area) is a state file.
@@ -95,26 +117,23 @@ func (c *Cache) dropStates(drop []string) error {
 	return nil
 }
 
-// removeEmptyDirs removes the directories of dirs that are empty, deepest
-// first. dirs is in the walk's lexical pre-order, so reversed it lists
-// every directory after its subdirectories.
-func (c *Cache) removeEmptyDirs(dirs []string) error {
+// removeEmptyDirs removes the directories of dirs that keep no entry,
+// deepest first: dirs is in the walk's lexical pre-order, so reversed it
+// lists every directory after its subdirectories. left counts what each
+// directory keeps.
+func (c *Cache) removeEmptyDirs(dirs []string, left map[string]int) error {
 	for _, d := range slices.Backward(dirs) {
-		f, err := c.root.Open(d)
-		if err != nil {
-			return err
-		}
-		names, err := f.Readdirnames(1)
-		f.Close()
-		if len(names) > 0 {
+		if left[d] > 0 {
 			continue
 		}
-		if err != nil && !errors.Is(err, io.EOF) {
+		err := c.root.Remove(d)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			if errors.Is(err, syscall.ENOTEMPTY) || errors.Is(err, syscall.EEXIST) {
+				continue // something was left after all
+			}
 			return err
 		}
-		if err := c.root.Remove(d); err != nil {
-			return err
-		}
+		left[path.Dir(d)]--
 	}
 	return nil
 }
