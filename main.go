@@ -17,6 +17,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,6 +64,16 @@ func usagef(format string, args ...any) error {
 }
 
 func main() {
+	// TALLY_CPUPROFILE=FILE writes a CPU profile of the run, for go tool
+	// pprof: how the benchmark figures are investigated.
+	if p := os.Getenv("TALLY_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			status := run(context.Background(), os.Args, os.Stdout, os.Stderr)
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(status)
+		}
+	}
 	os.Exit(run(context.Background(), os.Args, os.Stdout, os.Stderr))
 }
 
@@ -360,6 +371,7 @@ func (r *runner) run() (*validate.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.Log.Info("validated", "elapsed", time.Since(r.start).Round(time.Millisecond))
 	facts := client.Repos()
 	applyFacts(res, facts)
 	logFacts(cfg.Log, facts)
@@ -380,9 +392,8 @@ func (r *runner) run() (*validate.Result, error) {
 			return res, err
 		}
 		res.Metadata.CacheDeletedFiles = removed
-		if removed > 0 {
-			cfg.Log.Info("cache: removed files no repository in use references", "files", removed)
-		}
+		cfg.Log.Info("cache swept: removed files no repository in use references", "files", removed,
+			"elapsed", time.Since(r.start).Round(time.Millisecond))
 	}
 	// One flush for every file the run wrote into the cache (promotions
 	// skip fsync), before the state that says the run succeeded.
@@ -555,7 +566,14 @@ func applyFacts(res *validate.Result, facts []fetch.RepoFact) {
 		if r.Notify != "" {
 			tried = append(tried, byURI[r.Notify]...)
 		}
-		tried = append(tried, byURI[rsync.Base(r.CARepository)]...)
+		rrdpOK := slices.ContainsFunc(tried, func(f fetch.RepoFact) bool {
+			return f.Protocol == fetch.ProtoRRDP && f.State == fetch.StateOK
+		})
+		if !rrdpOK {
+			// rsync served it (or failed to); an rsync of the module for
+			// another CA has nothing to do with a repository RRDP served.
+			tried = append(tried, byURI[rsync.Base(r.CARepository)]...)
+		}
 		if len(tried) == 0 {
 			continue
 		}

@@ -53,3 +53,32 @@ func TestOpenBeneath(t *testing.T) {
 		t.Errorf("ReadFile = %q", got)
 	}
 }
+
+// dirInodes gives each regular file's inode, as stat does, and nothing
+// for subdirectories or symbolic links.
+func TestDirInodes(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, dir)
+	for _, n := range []string{"a.roa", "b.mft", "sub/c.roa"} {
+		mustWrite(t, c, AreaValid, "h/p/"+n, n)
+	}
+	if err := os.Symlink("a.roa", filepath.Join(dir, "valid", "h", "p", "l.roa")); err != nil {
+		t.Fatal(err)
+	}
+	inodes, _, ok := c.dirInodes("valid/h/p")
+	if !ok {
+		t.Fatal("dirInodes failed")
+	}
+	if len(inodes) != 2 {
+		t.Errorf("dirInodes = %v, want a.roa and b.mft", inodes)
+	}
+	for _, n := range []string{"a.roa", "b.mft"} {
+		fi, err := os.Stat(filepath.Join(dir, "valid", "h", "p", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fi.Sys().(*syscall.Stat_t).Ino; inodes[n] != want {
+			t.Errorf("inode of %s = %d, want %d", n, inodes[n], want)
+		}
+	}
+}

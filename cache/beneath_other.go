@@ -8,3 +8,6 @@ const oPath = 0
 
 // openBeneath is not available here: os.Root does the work.
 func (c *Cache) openBeneath(string, int) (*os.File, error) { return nil, errNoOpenat2 }
+
+// dirInodes is not available here: Promote compares files one by one.
+func (c *Cache) dirInodes(string) (map[string]uint64, uint64, bool) { return nil, 0, false }

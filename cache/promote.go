@@ -95,6 +95,11 @@ func (c *Cache) Promote(src Area, srcDir, dir string, files []File) error {
 // its hash, and records it in j.
 func (c *Cache) stage(j *journal, srcBase, dstBase string, files []File) error {
 	seen := make(map[string]bool, len(files))
+	// Which validated copies are already the download's file: from the
+	// two directory listings when they can be read with inode numbers.
+	srcIno, srcDev, okSrc := c.dirInodes(srcBase)
+	dstIno, dstDev, okDst := c.dirInodes(dstBase)
+	fast := okSrc && okDst && srcDev == dstDev
 	for _, f := range files {
 		if !validName(f.Name) {
 			return fmt.Errorf("%w: bad file name %q", ErrBadPath, f.Name)
@@ -105,7 +110,14 @@ func (c *Cache) stage(j *journal, srcBase, dstBase string, files []File) error {
 		seen[f.Name] = true
 		j.Names = append(j.Names, f.Name)
 		src, dst := srcBase+"/"+f.Name, dstBase+"/"+f.Name
-		if c.sameFile(src, dst) || c.hasHash(dst, f.Hash) {
+		if fast {
+			if ino := srcIno[f.Name]; ino != 0 && ino == dstIno[f.Name] {
+				continue
+			}
+		} else if c.sameFile(src, dst) {
+			continue
+		}
+		if c.hasHash(dst, f.Hash) {
 			continue
 		}
 		tmp, err := c.linkChecked(src, f.Hash)

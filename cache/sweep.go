@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -25,16 +26,27 @@ import (
 // snapshot. So keep should answer for a whole repository at once.
 //
 // Sweep returns the number of files removed. It must not run while
-// anything else writes to the cache.
+// anything else writes to the cache. keep is called from several
+// goroutines at once.
 func (c *Cache) Sweep(keep func(area Area, relpath string) bool) (removed int, err error) {
-	for _, a := range areas {
-		n, err := c.sweepArea(a, keep)
-		removed += n
-		if err != nil {
-			return removed, fmt.Errorf("cache: sweep %s: %w", a, err)
-		}
+	// The areas are independent: swept at once, keep called from as
+	// many goroutines.
+	var wg sync.WaitGroup
+	counts := make([]int, len(areas))
+	errs := make([]error, len(areas))
+	for i, a := range areas {
+		wg.Go(func() {
+			counts[i], errs[i] = c.sweepArea(a, keep)
+			if errs[i] != nil {
+				errs[i] = fmt.Errorf("cache: sweep %s: %w", a, errs[i])
+			}
+		})
 	}
-	return removed, nil
+	wg.Wait()
+	for _, n := range counts {
+		removed += n
+	}
+	return removed, errors.Join(errs...)
 }
 
 // sweepArea sweeps one area: first decide, then remove states, files and

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -25,8 +26,11 @@ func TestSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	var mu sync.Mutex // keep is called from one goroutine per area
 	var asked []string
 	removed, err := c.Sweep(func(a Area, rel string) bool {
+		mu.Lock()
+		defer mu.Unlock()
 		asked = append(asked, string(a)+"/"+rel)
 		return !strings.Contains(rel, "drop")
 	})

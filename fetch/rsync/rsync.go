@@ -11,9 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -38,6 +36,9 @@ const (
 	waitDelay = 5 * time.Second
 	// maxStderr caps the rsync error output kept for the error message.
 	maxStderr = 1024
+	// maxStats caps the --stats report kept from stdout; it is about
+	// 700 bytes.
+	maxStats = 4096
 )
 
 // includes are the file types rsync copies; everything else is excluded.
@@ -53,10 +54,9 @@ type Config struct {
 	Address string
 }
 
-// Stats describes one run. Files and Bytes are counted in the
-// destination directory, not parsed from rsync's output: the regular
-// files that are new or changed (size or modification time) after the
-// run, and their total size.
+// Stats describes one run. Files and Bytes are rsync's own counts
+// (--stats): the regular files it transferred, new or changed, and their
+// total size.
 type Stats struct {
 	Duration time.Duration // elapsed time of the rsync process
 	Files    int
@@ -113,10 +113,11 @@ func exitMeaning(code int) string {
 // name). It is fixed but for the optional --address: recursive, keep
 // modification times (so unchanged files are skipped), delete files the
 // repository no longer has, and never -l/-L/-e or any other option that
-// copies symbolic links or runs a remote shell.
+// copies symbolic links or runs a remote shell. --stats makes rsync count
+// what it transferred, which Run reports.
 func Args(cfg Config, uri, dest string) []string {
 	args := []string{
-		"-rt", "--delete", "--no-motd",
+		"-rt", "--delete", "--no-motd", "--stats",
 		"--contimeout=" + seconds(ConnectTimeout),
 		"--timeout=" + seconds(IOTimeout),
 		"--max-size=" + strconv.Itoa(MaxObjectSize),
@@ -146,15 +147,11 @@ func Run(ctx context.Context, cfg Config, uri, dest string) (Stats, error) {
 	if !strings.HasPrefix(uri, "rsync://") {
 		return Stats{}, fmt.Errorf("rsync %q: not an rsync:// URI", uri)
 	}
-	before, err := snapshot(dest)
-	if err != nil {
-		return Stats{}, fmt.Errorf("rsync %s: %w", uri, err)
-	}
 	cmd := command(ctx, cfg, uri, dest)
-	var stderr limitedBuffer
-	cmd.Stderr = &stderr
+	stdout, stderr := limitedBuffer{max: maxStats}, limitedBuffer{}
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err = cmd.Run()
+	err := cmd.Run()
 	st := Stats{Duration: time.Since(start)}
 	if err != nil && ctx.Err() != nil {
 		return st, fmt.Errorf("rsync %s: killed: %w", uri, context.Cause(ctx))
@@ -162,12 +159,31 @@ func Run(ctx context.Context, cfg Config, uri, dest string) (Stats, error) {
 	if err != nil {
 		return st, runError(uri, err, &stderr)
 	}
-	after, err := snapshot(dest)
-	if err != nil {
-		return st, fmt.Errorf("rsync %s: %w", uri, err)
-	}
-	st.Files, st.Bytes = changed(before, after)
+	st.Files, st.Bytes = parseStats(stdout.buf.String())
 	return st, nil
+}
+
+// parseStats reads the counts of --stats: regular files transferred and
+// their total size. Lines it does not find count as 0.
+func parseStats(out string) (files int, bytes int64) {
+	for line := range strings.SplitSeq(out, "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if !ok {
+			continue
+		}
+		v, _, _ = strings.Cut(strings.TrimSpace(v), " ")
+		n, err := strconv.ParseInt(strings.ReplaceAll(v, ",", ""), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch k {
+		case "Number of regular files transferred":
+			files = int(n)
+		case "Total transferred file size":
+			bytes = n
+		}
+	}
+	return files, bytes
 }
 
 // command builds the rsync command: no shell, its own process group, the
@@ -199,50 +215,20 @@ func runError(uri string, err error, stderr *limitedBuffer) error {
 	return fmt.Errorf("rsync %s: %w", uri, err)
 }
 
-// fileState is what snapshot records of one file.
-type fileState struct {
-	size  int64
-	mtime time.Time
-}
-
-// snapshot records the regular files below dir.
-func snapshot(dir string) (map[string]fileState, error) {
-	files := make(map[string]fileState)
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		files[p] = fileState{size: info.Size(), mtime: info.ModTime()}
-		return nil
-	})
-	return files, err
-}
-
-// changed counts the files of after that are new or differ from before,
-// and their total size.
-func changed(before, after map[string]fileState) (files int, bytes int64) {
-	for p, a := range after {
-		if b, ok := before[p]; ok && b.size == a.size && b.mtime.Equal(a.mtime) {
-			continue
-		}
-		files++
-		bytes += a.size
-	}
-	return files, bytes
-}
-
-// limitedBuffer keeps the first maxStderr bytes written to it and drops
-// the rest, so a chatty or hostile peer cannot grow memory.
+// limitedBuffer keeps the first max bytes written to it (maxStderr when
+// max is 0) and drops the rest, so a chatty or hostile peer cannot grow
+// memory.
 type limitedBuffer struct {
 	buf bytes.Buffer
+	max int
 }
 
 func (l *limitedBuffer) Write(p []byte) (int, error) {
-	if room := maxStderr - l.buf.Len(); room > 0 {
+	limit := l.max
+	if limit == 0 {
+		limit = maxStderr
+	}
+	if room := limit - l.buf.Len(); room > 0 {
 		l.buf.Write(p[:min(len(p), room)])
 	}
 	return len(p), nil

@@ -255,7 +255,7 @@ func TestRunRefusesOtherSchemes(t *testing.T) {
 
 func TestArgs(t *testing.T) {
 	got := Args(Config{Address: "192.0.2.1"}, "rsync://h/m/", "/c/rsync/h/m")
-	want := []string{"-rt", "--delete", "--no-motd", "--contimeout=15", "--timeout=30",
+	want := []string{"-rt", "--delete", "--no-motd", "--stats", "--contimeout=15", "--timeout=30",
 		"--max-size=8000000", "--address=192.0.2.1",
 		"--include=*/", "--include=*.cer", "--include=*.crl", "--include=*.mft",
 		"--include=*.roa", "--include=*.asa", "--include=*.gbr", "--include=*.tak",
@@ -287,5 +287,26 @@ func TestBase(t *testing.T) {
 		if got := Base(uri); got != want {
 			t.Errorf("Base(%q) = %q, want %q", uri, got, want)
 		}
+	}
+}
+
+func TestParseStats(t *testing.T) {
+	out := `
+Number of files: 1,234 (reg: 1,200, dir: 34)
+Number of created files: 3 (reg: 3)
+Number of deleted files: 0
+Number of regular files transferred: 1,021
+Total file size: 2,345,678 bytes
+Total transferred file size: 1,987,654 bytes
+Literal data: 1,987,654 bytes
+Total bytes received: 2,001,002
+
+sent 20,123 bytes  received 2,001,002 bytes  4,042,250.00 bytes/sec
+`
+	if files, bytes := parseStats(out); files != 1021 || bytes != 1987654 {
+		t.Errorf("parseStats = %d files, %d bytes; want 1021 and 1987654", files, bytes)
+	}
+	if files, bytes := parseStats("rsync: garbage\n"); files != 0 || bytes != 0 {
+		t.Errorf("parseStats(garbage) = %d, %d", files, bytes)
 	}
 }
