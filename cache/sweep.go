@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -20,10 +21,12 @@ import (
 // as leftovers of a killed rsync; no URI maps there), then directories
 // left empty. RRDP state files are never offered to keep.
 //
-// In the rrdp area relpath begins with the repository's RRDPDir. Removing
-// any file of a repository removes its state first, because the files no
-// longer match the serial the state names; the next sync loads a
-// snapshot. So keep should answer for a whole repository at once.
+// In the rrdp area keep is asked once per repository, with relpath its
+// RRDPDir, and a repository it rejects is removed whole, state first. Its
+// files are not listed one by one: only RRDP writes there, each file at a
+// checked path (a run killed mid-sync leaves its stage, which Open
+// removes), so there is nothing else to find, and the largest area of the
+// cache is not walked on every run.
 //
 // Sweep returns the number of files removed. It must not run while
 // anything else writes to the cache. keep is called from several
@@ -58,9 +61,11 @@ func (c *Cache) Sweep(keep func(area Area, relpath string) bool) (removed int, e
 // Open), and costs one open per directory instead of one per path
 // component. Removals still go through os.Root.
 func (c *Cache) sweepArea(a Area, keep func(Area, string) bool) (int, error) {
+	if a == AreaRRDP {
+		return c.sweepRRDP(keep)
+	}
 	var drop, dirs []string
-	left := make(map[string]int)    // directory → entries it keeps
-	states := make(map[string]bool) // rrdp repository directories with a state file
+	left := make(map[string]int) // directory → entries it keeps
 	err := fs.WalkDir(os.DirFS(c.dir), string(a), func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -73,8 +78,6 @@ func (c *Cache) sweepArea(a Area, keep func(Area, string) bool) (int, error) {
 		switch {
 		case d.IsDir():
 			dirs = append(dirs, p)
-		case a == AreaRRDP && isStateFile(rel):
-			states[path.Dir(p)] = true
 		case !d.Type().IsRegular() || checkRel(rel) != nil || !keep(a, rel):
 			drop = append(drop, p)
 			left[path.Dir(p)]--
@@ -83,18 +86,6 @@ func (c *Cache) sweepArea(a Area, keep func(Area, string) bool) (int, error) {
 	})
 	if err != nil {
 		return 0, err
-	}
-	if a == AreaRRDP {
-		if err := c.dropStates(drop); err != nil {
-			return 0, err
-		}
-		for _, p := range drop { // dropStates removed these repositories' states
-			parts := strings.SplitN(p, "/", 3)
-			if dir := parts[0] + "/" + parts[1]; len(parts) == 3 && states[dir] {
-				states[dir] = false
-				left[dir]--
-			}
-		}
 	}
 	removed := 0
 	for _, p := range drop {
@@ -106,27 +97,38 @@ func (c *Cache) sweepArea(a Area, keep func(Area, string) bool) (int, error) {
 	return removed, c.removeEmptyDirs(dirs, left)
 }
 
-// isStateFile reports whether rel (below the rrdp area) is a state file.
-func isStateFile(rel string) bool {
-	repo, file, ok := strings.Cut(rel, "/")
-	return ok && file == stateName && !strings.HasPrefix(repo, ".")
-}
-
-// dropStates removes the state of every RRDP repository that is about to
-// lose a file. drop holds names below the root, beginning "rrdp/<dir>/".
-func (c *Cache) dropStates(drop []string) error {
-	done := make(map[string]bool)
-	for _, p := range drop {
-		parts := strings.SplitN(p, "/", 3)
-		if len(parts) < 3 || done[parts[1]] {
+// sweepRRDP removes the repositories of the rrdp area that keep rejects,
+// and anything there that is not a repository directory, and returns the
+// number of files removed.
+func (c *Cache) sweepRRDP(keep func(Area, string) bool) (int, error) {
+	entries, err := os.ReadDir(filepath.Join(c.dir, string(AreaRRDP)))
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, e := range entries {
+		n := string(AreaRRDP) + "/" + e.Name()
+		if e.IsDir() && checkRel(e.Name()) == nil && keep(AreaRRDP, e.Name()) {
 			continue
 		}
-		done[parts[1]] = true
-		if err := c.dropState(parts[0] + "/" + parts[1]); err != nil {
-			return err
+		if e.IsDir() {
+			if err := c.dropState(n); err != nil {
+				return removed, err
+			}
+			fs.WalkDir(os.DirFS(c.dir), n, func(_ string, d fs.DirEntry, err error) error {
+				if err == nil && !d.IsDir() {
+					removed++
+				}
+				return nil
+			})
+		} else {
+			removed++
+		}
+		if err := c.root.RemoveAll(n); err != nil {
+			return removed, err
 		}
 	}
-	return nil
+	return removed, nil
 }
 
 // removeEmptyDirs removes the directories of dirs that keep no entry,

@@ -60,11 +60,13 @@ func TestSweep(t *testing.T) {
 	}
 }
 
+// In the rrdp area keep answers per repository: a rejected repository
+// goes whole, state included; a kept one is not listed file by file.
 func TestSweepRRDPState(t *testing.T) {
 	dir := t.TempDir()
 	c := openCache(t, dir)
-	const kept, partial = "https://kept.example/notify.xml", "https://partial.example/notify.xml"
-	for _, n := range []string{kept, partial} {
+	const kept, gone = "https://kept.example/notify.xml", "https://gone.example/notify.xml"
+	for _, n := range []string{kept, gone} {
 		d := RRDPDir(n)
 		mustWrite(t, c, AreaRRDP, d+"/h/repo/a.roa", "a")
 		mustWrite(t, c, AreaRRDP, d+"/h/repo/b.roa", "b")
@@ -72,23 +74,39 @@ func TestSweepRRDPState(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := c.Sweep(func(a Area, rel string) bool {
-		if strings.HasSuffix(rel, stateName) {
-			t.Errorf("keep asked about state file %s", rel)
+	var mu sync.Mutex
+	var asked []string
+	removed, err := c.Sweep(func(a Area, rel string) bool {
+		if a != AreaRRDP {
+			return true
 		}
-		return strings.HasPrefix(rel, RRDPDir(kept)) || strings.HasSuffix(rel, "a.roa")
+		mu.Lock()
+		asked = append(asked, rel)
+		mu.Unlock()
+		return rel == RRDPDir(kept)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	slices.Sort(asked)
+	want := []string{RRDPDir(kept), RRDPDir(gone)}
+	slices.Sort(want)
+	if !slices.Equal(asked, want) {
+		t.Errorf("keep asked about %q, want the two repositories", asked)
+	}
+	if removed != 2 { // its two files (the state, removed first, is not counted)
+		t.Errorf("removed %d files, want 2", removed)
+	}
 	if st, err := c.LoadRRDPState(kept); err != nil || st == nil || st.Serial != 7 {
 		t.Errorf("kept repository lost its state: %+v, %v", st, err)
 	}
-	// The partly swept repository no longer matches serial 7.
-	if st, err := c.LoadRRDPState(partial); err != nil || st != nil {
-		t.Errorf("partly swept repository kept its state: %+v, %v", st, err)
+	if st, err := c.LoadRRDPState(gone); err != nil || st != nil {
+		t.Errorf("removed repository kept its state: %+v, %v", st, err)
 	}
-	if got := mustRead(t, c, AreaRRDP, RRDPDir(partial)+"/h/repo/a.roa"); got != "a" {
-		t.Errorf("a.roa %q", got)
+	if _, err := os.Stat(filepath.Join(dir, "rrdp", RRDPDir(gone))); !os.IsNotExist(err) {
+		t.Errorf("removed repository's directory: %v", err)
+	}
+	if got := mustRead(t, c, AreaRRDP, RRDPDir(kept)+"/h/repo/b.roa"); got != "b" {
+		t.Errorf("b.roa %q", got)
 	}
 }
