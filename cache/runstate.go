@@ -45,6 +45,12 @@ func (c *Cache) SaveRunState(st *RunState) error {
 	if err != nil {
 		return fmt.Errorf("cache: %s: %w", runStateName, err)
 	}
+	return c.writeTop(runStateName, data)
+}
+
+// writeTop replaces the file name at the top of the cache with data,
+// crash-safely (temporary file, fsync, rename, fsync of the directory).
+func (c *Cache) writeTop(name string, data []byte) error {
 	f, tmp, err := c.createTemp()
 	if err != nil {
 		return err
@@ -52,8 +58,8 @@ func (c *Cache) SaveRunState(st *RunState) error {
 	if _, err := f.Write(data); err != nil {
 		return errors.Join(err, f.Close(), c.root.Remove(tmp))
 	}
-	if err := c.commitTemp(f, tmp, runStateName); err != nil {
-		return fmt.Errorf("cache: %s: %w", runStateName, err)
+	if err := c.commitTemp(f, tmp, name); err != nil {
+		return fmt.Errorf("cache: %s: %w", name, err)
 	}
 	return nil
 }
@@ -75,16 +81,4 @@ func (c *Cache) LoadMemo() ([]byte, error) {
 }
 
 // SaveMemo replaces the signature memo crash-safely.
-func (c *Cache) SaveMemo(data []byte) error {
-	f, tmp, err := c.createTemp()
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return errors.Join(err, f.Close(), c.root.Remove(tmp))
-	}
-	if err := c.commitTemp(f, tmp, memoName); err != nil {
-		return fmt.Errorf("cache: %s: %w", memoName, err)
-	}
-	return nil
-}
+func (c *Cache) SaveMemo(data []byte) error { return c.writeTop(memoName, data) }

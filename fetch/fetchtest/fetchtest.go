@@ -113,25 +113,41 @@ func FreePort(t testing.TB) int {
 // 127.0.0.1, ::1 and localhost.
 type CA struct {
 	CertFile string // PEM of the CA certificate, for SSL_CERT_FILE
+	PEM      []byte // the same PEM
 	pool     *x509.CertPool
 	server   tls.Certificate
 }
 
-// NewCA creates a CA and its server certificate, valid for a day around
-// now, and writes the CA certificate to dir/ca.pem.
+// NewCA creates a CA and its server certificate for 127.0.0.1, ::1 and
+// localhost, valid for a day around now, and writes the CA certificate to
+// dir/ca.pem.
 func NewCA(dir string, now time.Time) (*CA, error) {
+	return NewCAFor(dir, now.Add(-24*time.Hour), now.Add(24*time.Hour),
+		[]net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback})
+}
+
+// NewCAFor creates a CA and a server certificate for localhost and ips,
+// both valid from notBefore to notAfter, and writes the CA certificate to
+// dir/ca.pem.
+func NewCAFor(dir string, notBefore, notAfter time.Time, ips []net.IP) (*CA, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
 	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
 	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "tally test CA"},
-		NotBefore:             now.Add(-24 * time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageCertSign,
-		BasicConstraintsValid: true,
-		IsCA:                  true,
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "tally test CA"},
+		NotBefore: notBefore, NotAfter: notAfter,
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: notBefore, NotAfter: notAfter,
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		DNSNames: []string{"localhost"}, IPAddresses: ips,
 	}
 	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
 	if err != nil {
@@ -141,35 +157,29 @@ func NewCA(dir string, now time.Time) (*CA, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "localhost"},
-		NotBefore:    now.Add(-24 * time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
 	if err != nil {
 		return nil, err
 	}
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
 	file := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
+	if err := os.WriteFile(file, caPEM, 0o644); err != nil {
 		return nil, err
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
 	return &CA{
 		CertFile: file,
+		PEM:      caPEM,
 		pool:     pool,
 		server:   tls.Certificate{Certificate: [][]byte{der, caDER}, PrivateKey: key},
 	}, nil
+}
+
+// ServerTLS returns a server configuration with the CA's server
+// certificate.
+func (ca *CA) ServerTLS() *tls.Config {
+	return &tls.Config{Certificates: []tls.Certificate{ca.server}}
 }
 
 // ClientTLS returns a client configuration trusting only the CA.
@@ -204,7 +214,7 @@ func (ca *CA) NewServer(t testing.TB, addr ...string) *Server {
 		s.Listener.Close()
 		s.Listener = l
 	}
-	s.TLS = &tls.Config{Certificates: []tls.Certificate{ca.server}}
+	s.TLS = ca.ServerTLS()
 	s.StartTLS()
 	t.Cleanup(s.Close)
 	return s

@@ -14,18 +14,10 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -35,6 +27,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tally-rpki/tally/fetch/fetchtest"
 )
 
 func main() {
@@ -66,7 +60,9 @@ func run(world, bundle, ready string) error {
 		}
 		ips = append(ips, net.ParseIP(host))
 	}
-	cert, caPEM, err := newCA(ips)
+	// Valid for ten years around now: peers may run under a faked clock.
+	now := time.Now()
+	ca, err := fetchtest.NewCAFor(filepath.Dir(bundle), now.AddDate(-5, 0, 0), now.AddDate(5, 0, 0), ips)
 	if err != nil {
 		return err
 	}
@@ -74,14 +70,14 @@ func run(world, bundle, ready string) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	if err := os.WriteFile(bundle, append(system, caPEM...), 0o644); err != nil {
+	if err := os.WriteFile(bundle, append(system, ca.PEM...), 0o644); err != nil {
 		return err
 	}
 	for _, h := range hosts {
 		srv := &http.Server{
 			Addr:              filepath.Base(h),
 			Handler:           http.FileServer(http.Dir(h)),
-			TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}},
+			TLSConfig:         ca.ServerTLS(),
 			ReadHeaderTimeout: 10 * time.Second,
 		}
 		l, err := net.Listen("tcp", srv.Addr)
@@ -155,44 +151,4 @@ func rsyncd(conf string) (*exec.Cmd, error) {
 	cmd.Process.Kill()
 	cmd.Wait()
 	return nil, fmt.Errorf("rsync daemon for %s not listening on %s:%s", conf, addr, port)
-}
-
-// newCA makes a test CA and a server certificate for ips, both valid for
-// ten years around now (peers may run under a faked clock), and returns
-// the server certificate and the CA's PEM.
-func newCA(ips []net.IP) (tls.Certificate, []byte, error) {
-	now := time.Now()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "worldgen test CA"},
-		NotBefore: now.AddDate(-5, 0, 0), NotAfter: now.AddDate(5, 0, 0),
-		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
-		NotBefore: now.AddDate(-5, 0, 0), NotAfter: now.AddDate(5, 0, 0),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames: []string{"localhost"}, IPAddresses: ips,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	return tls.Certificate{Certificate: [][]byte{der, caDER}, PrivateKey: key},
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), nil
 }
