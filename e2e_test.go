@@ -284,6 +284,9 @@ func TestFetchEndToEnd(t *testing.T) {
 	if n := w.srv.Hits("/r1/notify.xml"); n != hits {
 		t.Errorf("offline run fetched the notification")
 	}
+	if strings.Contains(stderr, "repository sync failed") {
+		t.Errorf("offline run reports a failed repository although the cache holds them all:\n%s", stderr)
+	}
 	// Nothing changed since the last run: the memo answers every signature.
 	status, vrps, stderr = w.run("-n", "-v")
 	if status != exitOK || !strings.Contains(stderr, `msg="signature memo"`) || !strings.Contains(stderr, "verified=0") {

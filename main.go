@@ -375,10 +375,7 @@ func (r *runner) run() (*validate.Result, error) {
 	facts := client.Repos()
 	applyFacts(res, facts)
 	logFacts(cfg.Log, facts)
-	res.Metadata = o.metadata(cfg, r.start)
-	if !r.pinned {
-		res.Metadata.BuildTime = time.Now().UTC() // taken once, after validation, as rpki-client does
-	}
+	res.Metadata = r.metadata()
 	if o.maxDrop > 0 && r.last != nil {
 		if err := validate.CheckDrop(r.last.VRPs, res, o.maxDrop); err != nil {
 			return res, &statusError{status: exitDropGuard, err: err}
@@ -387,7 +384,7 @@ func (r *runner) run() (*validate.Result, error) {
 	if !o.noFetch {
 		// Only after a complete online run: every repository in use was
 		// reached, so what is not in use can go.
-		removed, err := r.lock.Sweep(keeper(cfg, res, facts))
+		removed, err := r.lock.Sweep(keeper(cfg, res))
 		if err != nil {
 			return res, err
 		}
@@ -422,6 +419,16 @@ func (r *runner) run() (*validate.Result, error) {
 		r.summary(res)
 	}
 	return res, nil
+}
+
+// metadata is the run's metadata once validation has ended: the build time
+// is taken then, as rpki-client does, unless --time pinned it.
+func (r *runner) metadata() validate.Metadata {
+	m := r.o.metadata(r.cfg, r.start)
+	if !r.pinned {
+		m.BuildTime = time.Now().UTC()
+	}
+	return m
 }
 
 // loadMemo reads the signature memo from the cache. A missing, unreadable
@@ -481,11 +488,7 @@ func (r *runner) failureMetrics(res *validate.Result, cause error) {
 		return
 	}
 	if res == nil {
-		res = &validate.Result{}
-		res.Metadata = r.o.metadata(r.cfg, r.start)
-		if !r.pinned {
-			res.Metadata.BuildTime = time.Now().UTC()
-		}
+		res = &validate.Result{Metadata: r.metadata()}
 	}
 	res.Metadata.ExitStatus = exitStatus(cause)
 	res.Metadata.LastSuccess = time.Unix(0, 0).UTC() // never, unless a success is on record
@@ -537,7 +540,7 @@ func (p *progress) loop() {
 			return
 		case <-t.C:
 			fmt.Fprintf(p.w, "\r\033[Ktally: %d repository syncs, %d publication points validated",
-				len(p.client.Repos()), p.points.Load())
+				p.client.Syncs(), p.points.Load())
 		}
 	}
 }
@@ -618,21 +621,14 @@ func logFacts(log *slog.Logger, facts []fetch.RepoFact) {
 // files are still in use: the RRDP repositories and rsync modules of the
 // repositories reached, the TA certificates of the TALs, and in the
 // validated store the publication points reached.
-func keeper(cfg validate.Config, res *validate.Result, facts []fetch.RepoFact) func(cache.Area, string) bool {
+func keeper(cfg validate.Config, res *validate.Result) func(cache.Area, string) bool {
 	rrdpDirs := make(map[string]bool)
 	modules := make(map[string]bool)
 	points := make(map[string]bool)
 	tas := make(map[string]bool)
-	for _, f := range facts {
-		if strings.HasPrefix(f.URI, "https://") {
-			if u, err := cache.ParseURI(f.URI); err == nil {
-				rrdpDirs[cache.RRDPDir(u.String())] = true
-			}
-		}
-	}
 	for _, r := range res.Repos {
-		if r.Notify != "" {
-			rrdpDirs[cache.RRDPDir(r.Notify)] = true
+		if u, err := cache.ParseURI(r.Notify); err == nil {
+			rrdpDirs[cache.RRDPDir(u.String())] = true // the fetcher's name for it
 		}
 		if u, err := cache.ParseURI(rsync.Base(r.CARepository)); err == nil {
 			modules[u.Path()] = true
@@ -647,17 +643,15 @@ func keeper(cfg validate.Config, res *validate.Result, facts []fetch.RepoFact) f
 			continue
 		}
 		for _, uri := range tal.URIs {
-			if u, err := cache.ParseURI(uri); err == nil {
-				p := u.Scheme() + "/" + u.Path()
-				tas[p], tas["valid/"+p] = true, true
+			for _, p := range fetch.TAPaths(uri) {
+				tas[p] = true
 			}
 		}
 	}
 	return func(area cache.Area, rel string) bool {
 		switch area {
-		case cache.AreaRRDP:
-			dir, _, _ := strings.Cut(rel, "/")
-			return rrdpDirs[dir]
+		case cache.AreaRRDP: // asked once per repository (cache.Sweep)
+			return rrdpDirs[rel]
 		case cache.AreaRsync:
 			for dir := path.Dir(rel); dir != "." && dir != "/"; dir = path.Dir(dir) {
 				if modules[dir] {

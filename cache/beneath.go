@@ -1,8 +1,8 @@
 package cache
 
 import (
+	"bytes"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 )
@@ -30,24 +30,14 @@ func (c *Cache) readFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var size int64
+	var buf bytes.Buffer
 	if fi, err := f.Stat(); err == nil {
-		size = fi.Size()
+		buf.Grow(int(fi.Size()) + bytes.MinRead) // one allocation, EOF seen without growing
 	}
-	data := make([]byte, 0, size+1) // +1: see EOF without growing
-	for {
-		n, err := f.Read(data[len(data):cap(data)])
-		data = data[:len(data)+n]
-		if err == io.EOF {
-			return data, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if len(data) == cap(data) {
-			data = append(data, 0)[:len(data)]
-		}
+	if _, err := buf.ReadFrom(f); err != nil {
+		return nil, err
 	}
+	return buf.Bytes(), nil
 }
 
 // lstat returns the information of name (below the root) without

@@ -305,6 +305,13 @@ func (c *Client) log() *slog.Logger {
 	return c.cfg.Log
 }
 
+// Syncs returns how many repository syncs have ended so far.
+func (c *Client) Syncs() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.facts)
+}
+
 // Repos returns a fact for every repository sync so far, sorted by URI
 // and then protocol.
 func (c *Client) Repos() []RepoFact {

@@ -133,7 +133,7 @@ func (c *Client) runRsync(ctx, rctx context.Context, uri, dirURI string, area ca
 // ta/https/<path>, or with rsync into ta/rsync/<path>.
 func (c *Client) syncTA(ctx, rctx context.Context, u cache.URI) (bool, error) {
 	uri := u.String()
-	prefix := u.Scheme() + "/"
+	prefix := taDownloadPrefix(u)
 	e, err := c.once(ctx, "ta "+uri, func(e *entry) {
 		if u.Scheme() == "https" {
 			e.ok, e.err = c.runHTTPSTA(ctx, rctx, u, prefix)

@@ -110,10 +110,27 @@ func (c *Client) Promote(dirURI string, files map[string][sha256.Size]byte) erro
 	return c.cache.Promote(area, rel, u.Path(), list)
 }
 
-// taValidPrefix is where, in the ta area, the last good certificate of
-// each trust anchor URI lies: ta/valid/<scheme>/<URI path>, apart from the
-// downloads in ta/https/ and ta/rsync/.
+// The ta area holds, per trust anchor URI, the certificate as last
+// downloaded (ta/<scheme>/<URI path>) and the last one that validated
+// (ta/valid/<scheme>/<URI path>).
 const taValidPrefix = "valid/"
+
+// taDownloadPrefix is the prefix of u's download in the ta area.
+func taDownloadPrefix(u cache.URI) string { return u.Scheme() + "/" }
+
+// taValidPath is where u's last good certificate lies in the ta area.
+func taValidPath(u cache.URI) string { return taValidPrefix + taDownloadPrefix(u) + u.Path() }
+
+// TAPaths names the files, relative to the ta area, that the trust anchor
+// URI uri may have in the cache: its download and its last good copy.
+// Cache housekeeping keeps these for the TALs in use.
+func TAPaths(uri string) []string {
+	u, err := cache.ParseURI(uri)
+	if err != nil {
+		return nil
+	}
+	return []string{taDownloadPrefix(u) + u.Path(), taValidPath(u)}
+}
 
 // KeepTA stores data as the last good certificate of the TA URI uri.
 func (c *Client) KeepTA(uri string, data []byte) error {
@@ -121,7 +138,7 @@ func (c *Client) KeepTA(uri string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	rel := taValidPrefix + u.Scheme() + "/" + u.Path()
+	rel := taValidPath(u)
 	if old, err := c.cache.ReadFile(cache.AreaTA, rel); err == nil && bytes.Equal(old, data) {
 		return nil // unchanged: no write, no fsync
 	}
@@ -134,5 +151,5 @@ func (c *Client) ValidTA(uri string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.cache.ReadFile(cache.AreaTA, taValidPrefix+u.Scheme()+"/"+u.Path())
+	return c.cache.ReadFile(cache.AreaTA, taValidPath(u))
 }

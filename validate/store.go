@@ -43,10 +43,10 @@ type Store interface {
 	ValidTA(uri string) ([]byte, error)
 }
 
-// DirStore is a Store over plain directories, for tests and offline runs:
-// rsync://host/path is FreshDir/host/path, and ValidDir/host/path in the
-// validated store. With ValidDir empty there is no validated store, and
-// Promote does nothing.
+// DirStore is a Store over plain directories, for tests and benchmarks
+// (tally itself uses fetch.Client): rsync://host/path is
+// FreshDir/host/path, and ValidDir/host/path in the validated store. With
+// ValidDir empty there is no validated store, and Promote does nothing.
 type DirStore struct {
 	FreshDir string
 	ValidDir string
