@@ -25,7 +25,10 @@ var errNoOpenat2 = errors.New("openat2 not available")
 
 // readFile reads name (below the root) whole, as openRead opens it.
 func (c *Cache) readFile(name string) ([]byte, error) {
-	f, err := c.openRead(name)
+	if data, err := c.readBeneath(name); err != errNoOpenat2 {
+		return data, err
+	}
+	f, err := c.root.Open(name)
 	if err != nil {
 		return nil, err
 	}

@@ -82,3 +82,35 @@ func TestDirInodes(t *testing.T) {
 		}
 	}
 }
+
+// readBeneath returns exactly the file's bytes whatever its size (empty,
+// a page, larger than a first guess), and refuses what is not a regular
+// file without blocking on a FIFO.
+func TestReadBeneath(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, dir)
+	for _, size := range []int{0, 1, 4096, 100000} {
+		want := make([]byte, size)
+		for i := range want {
+			want[i] = byte(i*7 + size)
+		}
+		rel := filepath.Join("h", "repo", "f"+string(rune('a'+size%26))+".roa")
+		mustWrite(t, c, AreaRsync, rel, string(want))
+		got, err := c.readBeneath("rsync/" + rel)
+		if err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("size %d: read %d bytes, not the file's", size, len(got))
+		}
+	}
+	if _, err := c.readBeneath("rsync/h/repo"); err == nil {
+		t.Error("readBeneath read a directory")
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "rsync", "h", "repo", "p.roa"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ReadFile(AreaRsync, "h/repo/p.roa"); err == nil {
+		t.Error("ReadFile read a FIFO")
+	}
+}

@@ -2,7 +2,10 @@
 
 package cache
 
-import "os"
+import (
+	"io"
+	"os"
+)
 
 const oPath = 0
 
@@ -11,3 +14,7 @@ func (c *Cache) openBeneath(string, int) (*os.File, error) { return nil, errNoOp
 
 // dirInodes is not available here: Promote compares files one by one.
 func (c *Cache) dirInodes(string) (map[string]uint64, uint64, bool) { return nil, 0, false }
+
+func (c *Cache) readBeneath(string) ([]byte, error) { return nil, errNoOpenat2 }
+
+func (c *Cache) createBeneath(string) (io.WriteCloser, error) { return nil, errNoOpenat2 }

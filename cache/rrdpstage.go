@@ -33,6 +33,7 @@ type RRDPStage struct {
 	stage     string          // rrdp/.stage-<RRDPDir>
 	delta     bool            // applied over the copy; else a snapshot replacing it
 	withdrawn map[string]bool // delta: paths removed from the copy
+	made      map[string]bool // directories of the stage known to exist
 }
 
 // BeginRRDP starts a sync of the repository of notifyURI: a snapshot
@@ -40,7 +41,8 @@ type RRDPStage struct {
 func (c *Cache) BeginRRDP(notifyURI string, delta bool) (*RRDPStage, error) {
 	d := RRDPDir(notifyURI)
 	s := &RRDPStage{c: c, notify: notifyURI, dir: string(AreaRRDP) + "/" + d,
-		stage: string(AreaRRDP) + "/" + stagePrefix + d, delta: delta, withdrawn: make(map[string]bool)}
+		stage: string(AreaRRDP) + "/" + stagePrefix + d, delta: delta,
+		withdrawn: make(map[string]bool), made: make(map[string]bool)}
 	if err := c.root.RemoveAll(s.stage); err != nil {
 		return nil, fmt.Errorf("cache: rrdp stage of %s: %w", notifyURI, err)
 	}
@@ -58,15 +60,14 @@ func (s *RRDPStage) Write(rel string, r io.Reader) error {
 		return err
 	}
 	n := s.stage + "/" + rel
-	if err := s.c.root.MkdirAll(parent(n), dirPerm); err != nil {
-		return fmt.Errorf("cache: %w", err)
+	// A snapshot's files share a few directories: each is made once.
+	if dir := parent(n); !s.made[dir] {
+		if err := s.c.root.MkdirAll(dir, dirPerm); err != nil {
+			return fmt.Errorf("cache: %w", err)
+		}
+		s.made[dir] = true
 	}
-	f, err := s.c.root.OpenFile(n, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, filePerm)
-	if err != nil {
-		return fmt.Errorf("cache: %w", err)
-	}
-	_, err = io.Copy(f, r)
-	if err = errors.Join(err, f.Close()); err != nil {
+	if err := s.c.writeNew(n, r); err != nil {
 		return fmt.Errorf("cache: write %s: %w", n, err)
 	}
 	delete(s.withdrawn, rel)

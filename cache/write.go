@@ -147,3 +147,22 @@ func (c *Cache) copyToTemp(r io.Reader, sync bool) (string, error) {
 	}
 	return tmp, nil
 }
+
+// writeNew creates (or truncates) the file n below the root and copies r
+// into it, with one openat2 where the kernel has it.
+func (c *Cache) writeNew(n string, r io.Reader) error {
+	fd, err := c.createBeneath(n)
+	if err == errNoOpenat2 {
+		f, err := c.root.OpenFile(n, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, filePerm)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(f, r)
+		return errors.Join(err, f.Close())
+	}
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(fd, r)
+	return errors.Join(err, fd.Close())
+}

@@ -57,6 +57,10 @@ type point struct {
 	// that of the fresh attempt, so that the validated copy is not tried
 	// (and counted again) when it is the very manifest found bad.
 	badMft, rejectedMft []byte
+	// unchanged is set when the fresh manifest is byte for byte the
+	// validated copy's: the store then already holds every file it lists
+	// with the listed hash, and promotion has nothing to do.
+	unchanged bool
 }
 
 // listedFile is a file of the manifest whose hash matched.
@@ -189,7 +193,11 @@ func (p *point) checkManifest(uri string, data []byte, mft *object.Manifest) err
 func (p *point) checkProgress(uri string, data []byte, mft *object.Manifest) error {
 	const rule = "RFC 9286 §4.2.1"
 	old, err := p.store.Valid(uri)
-	if errors.Is(err, fs.ErrNotExist) || bytes.Equal(old, data) {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err == nil && bytes.Equal(old, data) {
+		p.unchanged = true
 		return nil
 	}
 	if err != nil {

@@ -255,10 +255,12 @@ func (w *walker) visit(ca *CA, fresh bool) pointResult {
 	if fresh {
 		p := w.newPoint(ca, w.store.Fresh, false)
 		err := p.run()
-		if err == nil {
+		if err == nil && !p.unchanged {
 			if err := w.store.Promote(ca.Cert.CARepository, p.files); err != nil {
 				return pointResult{ca: ca, err: fmt.Errorf("%s: promote: %w", ca.Cert.CARepository, err)}
 			}
+		}
+		if err == nil {
 			return *p.res
 		}
 		if !errors.Is(err, errPointRejected) {
