@@ -76,44 +76,64 @@ func (c *Cache) openat2(name string, flags int) (int, error) {
 }
 
 // readBeneath reads the regular file name (below the cache directory)
-// whole on the bare descriptor: openat2, fstat, usually one read, close.
-// Going through os.File would add a fcntl and a read to see EOF for each
-// of the hundreds of thousands of files a run reads.
+// whole on the bare descriptor: openat2, one read into a pooled buffer,
+// close. Going through os.File would add a fcntl, an fstat and a read to
+// see EOF for each of the hundreds of thousands of files a run reads.
 func (c *Cache) readBeneath(name string) ([]byte, error) {
 	fd, err := c.openat2(name, os.O_RDONLY|syscall.O_NONBLOCK) // a planted FIFO must not block
 	if err != nil {
 		return nil, err
 	}
 	defer syscall.Close(fd)
+	bp, _ := c.bufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, readBufSize)
+		bp = &b
+	}
+	defer c.bufs.Put(bp)
+	n, err := readOnce(fd, *bp)
+	if err != nil {
+		return nil, &os.PathError{Op: "read", Path: name, Err: err}
+	}
+	if n > 0 && n < len(*bp) {
+		// A read of a regular file that does not fill the buffer has met
+		// its end. (Anything else found here fills it, or is empty.)
+		return append([]byte(nil), (*bp)[:n]...), nil
+	}
 	var st syscall.Stat_t
 	if err := fstat(fd, &st); err != nil {
 		return nil, &os.PathError{Op: "fstat", Path: name, Err: err}
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		return nil, &os.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
+		return nil, &os.PathError{Op: "read", Path: name, Err: syscall.EINVAL}
 	}
-	// One byte more than the size: a read that does not fill the buffer
-	// has met the end of a regular file, so no second read is needed
-	// unless the file grew meanwhile.
-	buf := make([]byte, 0, int(st.Size)+1)
+	if n == 0 {
+		return []byte{}, nil
+	}
+	// A large file: the rest, sized by fstat, plus one byte to see the end.
+	buf := make([]byte, n, max(int(st.Size), n)+1)
+	copy(buf, *bp)
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
 		}
-		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
-		if err == syscall.EINTR {
-			continue
-		}
+		m, err := readOnce(fd, buf[len(buf):cap(buf)])
 		if err != nil {
 			return nil, &os.PathError{Op: "read", Path: name, Err: err}
 		}
-		if n == 0 {
+		if m == 0 {
 			return buf, nil
 		}
-		full := len(buf)+n == cap(buf)
-		buf = buf[:len(buf)+n]
-		if !full {
-			return buf, nil
+		buf = buf[:len(buf)+m]
+	}
+}
+
+// readOnce is one read(2) into b, retried on EINTR.
+func readOnce(fd int, b []byte) (int, error) {
+	for {
+		n, err := syscall.Read(fd, b)
+		if err != syscall.EINTR {
+			return n, err
 		}
 	}
 }
@@ -164,45 +184,66 @@ func fstat(fd int, st *syscall.Stat_t) error {
 // file would take several each. ok is false when the directory cannot be
 // read this way; dev is its device.
 func (c *Cache) dirInodes(name string) (inodes map[string]uint64, dev uint64, ok bool) {
-	d, err := c.openBeneath(name, os.O_RDONLY|syscall.O_DIRECTORY)
-	if err != nil {
-		return nil, 0, false
-	}
-	defer d.Close()
-	fi, err := d.Stat()
-	if err != nil {
-		return nil, 0, false
-	}
-	st, isStat := fi.Sys().(*syscall.Stat_t)
-	if !isStat {
-		return nil, 0, false
-	}
 	inodes = make(map[string]uint64)
-	buf := make([]byte, 32<<10)
+	dev, err := c.dirents(name, func(n []byte, ino uint64) { inodes[string(n)] = ino })
+	if err != nil {
+		return nil, 0, false
+	}
+	return inodes, dev, true
+}
+
+// listFiles returns the names of the regular files directly in the
+// directory name (below the root), from getdents(2).
+func (c *Cache) listFiles(name string) ([]string, error) {
+	var names []string
+	_, err := c.dirents(name, func(n []byte, _ uint64) { names = append(names, string(n)) })
+	return names, err
+}
+
+// dirents calls fn with the name and inode of every regular file of the
+// directory name (below the root), and returns the directory's device.
+// It fails with errNoOpenat2 where openat2 is missing.
+func (c *Cache) dirents(name string, fn func(name []byte, ino uint64)) (dev uint64, err error) {
+	fd, err := c.openat2(name, os.O_RDONLY|syscall.O_DIRECTORY)
+	if err != nil {
+		return 0, err
+	}
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if err := fstat(fd, &st); err != nil {
+		return 0, &os.PathError{Op: "fstat", Path: name, Err: err}
+	}
+	bp, _ := c.bufs.Get().(*[]byte)
+	if bp == nil {
+		b := make([]byte, readBufSize)
+		bp = &b
+	}
+	defer c.bufs.Put(bp)
+	buf := *bp
 	for {
-		n, err := syscall.ReadDirent(int(d.Fd()), buf)
+		n, err := syscall.ReadDirent(fd, buf)
 		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {
-			return nil, 0, false
+			return 0, &os.PathError{Op: "getdents", Path: name, Err: err}
 		}
 		if n <= 0 {
-			return inodes, uint64(st.Dev), true
+			return uint64(st.Dev), nil
 		}
 		// struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16,
 		// d_type u8, d_name NUL-terminated.
 		for b := buf[:n]; len(b) >= 19; {
 			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
 			if reclen < 19 || reclen > len(b) {
-				return nil, 0, false
+				return 0, &os.PathError{Op: "getdents", Path: name, Err: syscall.EINVAL}
 			}
 			if b[18] == syscall.DT_REG {
 				nameBytes := b[19:reclen]
 				if i := bytes.IndexByte(nameBytes, 0); i >= 0 {
 					nameBytes = nameBytes[:i]
 				}
-				inodes[string(nameBytes)] = binary.NativeEndian.Uint64(b[0:8])
+				fn(nameBytes, binary.NativeEndian.Uint64(b[0:8]))
 			}
 			b = b[reclen:]
 		}

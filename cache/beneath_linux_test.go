@@ -89,7 +89,7 @@ func TestDirInodes(t *testing.T) {
 func TestReadBeneath(t *testing.T) {
 	dir := t.TempDir()
 	c := openCache(t, dir)
-	for _, size := range []int{0, 1, 4096, 100000} {
+	for _, size := range []int{0, 1, 4096, readBufSize, readBufSize + 1, 100000} {
 		want := make([]byte, size)
 		for i := range want {
 			want[i] = byte(i*7 + size)

@@ -18,3 +18,5 @@ func (c *Cache) dirInodes(string) (map[string]uint64, uint64, bool) { return nil
 func (c *Cache) readBeneath(string) ([]byte, error) { return nil, errNoOpenat2 }
 
 func (c *Cache) createBeneath(string) (io.WriteCloser, error) { return nil, errNoOpenat2 }
+
+func (c *Cache) listFiles(string) ([]string, error) { return nil, errNoOpenat2 }

@@ -32,7 +32,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // Area is one top-level part of the cache.
@@ -75,7 +77,15 @@ type Cache struct {
 	// dirfd is the cache directory, for openat2 (beneath_linux.go), which
 	// reads files with the same guarantees as root in one system call.
 	dirfd *os.File
+	// bufs holds read buffers of readBufSize bytes, one per reader at a
+	// time, so reading a small file takes no fstat to size it.
+	bufs sync.Pool
 }
+
+// readBufSize is the size of a pooled read buffer: larger than almost
+// every RPKI object (a manifest of a few thousand entries is the
+// exception, read in more steps).
+const readBufSize = 64 << 10
 
 // Open creates dir if needed, takes the cache lock and prepares the
 // areas. A cache already locked by another tally (or by another Open in
@@ -211,14 +221,50 @@ func (c *Cache) OpenFile(area Area, relpath string) (*os.File, error) {
 	return c.openRead(n)
 }
 
-// Stat returns the file information of area/relpath, following symbolic
-// links only inside the cache.
-func (c *Cache) Stat(area Area, relpath string) (fs.FileInfo, error) {
+// ListFiles returns the names of the regular files directly in the
+// directory area/relpath, sorted. A missing directory gives an error
+// matching fs.ErrNotExist.
+func (c *Cache) ListFiles(area Area, relpath string) ([]string, error) {
 	n, err := name(area, relpath)
 	if err != nil {
 		return nil, err
 	}
-	return c.root.Stat(n)
+	names, err := c.listFiles(n)
+	if err == errNoOpenat2 {
+		var entries []fs.DirEntry
+		if entries, err = fs.ReadDir(c.root.FS(), n); err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if e.Type().IsRegular() {
+				names = append(names, e.Name())
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// Exists reports whether area/relpath exists, reached without a symbolic
+// link: one openat2 (O_PATH) and a close where the kernel has it.
+func (c *Cache) Exists(area Area, relpath string) bool {
+	n, err := name(area, relpath)
+	if err != nil {
+		return false
+	}
+	f, err := c.openBeneath(n, oPath|os.O_RDONLY)
+	if err == errNoOpenat2 {
+		_, err = c.root.Lstat(n)
+		return err == nil
+	}
+	if err != nil {
+		return false
+	}
+	f.Close()
+	return true
 }
 
 // Remove removes the file or empty directory area/relpath. A missing one

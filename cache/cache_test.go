@@ -317,3 +317,25 @@ func TestMkdirAll(t *testing.T) {
 		t.Errorf("not a directory: %v", err)
 	}
 }
+
+// ListFiles names the regular files of a directory, sorted, without its
+// subdirectories; a missing directory is fs.ErrNotExist.
+func TestListFiles(t *testing.T) {
+	c := openCache(t, t.TempDir())
+	for _, n := range []string{"h/repo/b.roa", "h/repo/a.mft", "h/repo/sub/c.cer"} {
+		mustWrite(t, c, AreaRsync, n, n)
+	}
+	got, err := c.ListFiles(AreaRsync, "h/repo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a.mft", "b.roa"}; !slices.Equal(got, want) {
+		t.Errorf("ListFiles = %q, want %q", got, want)
+	}
+	if _, err := c.ListFiles(AreaRsync, "h/none"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing directory: %v", err)
+	}
+	if !c.Exists(AreaRsync, "h/repo/b.roa") || c.Exists(AreaRsync, "h/repo/x.roa") {
+		t.Error("Exists disagrees with the files written")
+	}
+}

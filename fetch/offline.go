@@ -97,6 +97,5 @@ func (c *Client) offlineTA(u cache.URI) (source, bool) {
 
 // exists reports whether rel exists in area.
 func (c *Client) exists(area cache.Area, rel string) bool {
-	_, err := c.cache.Stat(area, rel)
-	return err == nil
+	return c.cache.Exists(area, rel)
 }

@@ -65,26 +65,11 @@ func (c *Client) List(dirURI string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := c.cache.OpenFile(area, rel)
+	names, err := c.cache.ListFiles(area, rel)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
-	entries, err := d.ReadDir(-1)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			names = append(names, e.Name())
-		}
-	}
-	slices.Sort(names)
-	return names, nil
+	return names, err
 }
 
 // Promote makes the validated store hold exactly files for the

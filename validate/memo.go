@@ -22,7 +22,11 @@ import (
 //
 // A Memo is safe for concurrent use. The zero Memo is empty.
 type Memo struct {
-	old  []memoKey       // loaded, sorted, unique
+	old []memoKey // loaded, sorted, unique
+	// start[b] is the index in old of the first key whose first two
+	// bytes are at least b: keys are SHA-256 sums, spread evenly, so a
+	// lookup searches the handful of keys of one bucket.
+	start []uint32
 	used []atomic.Uint32 // bit i: old[i] was hit in this run
 	mu   sync.Mutex      // guards added
 	// added holds entries verified in this run that old lacks.
@@ -65,6 +69,16 @@ func LoadMemo(data []byte) (*Memo, error) {
 		}
 	}
 	m.old = old
+	m.start = make([]uint32, 1<<16+1)
+	b := 0
+	for i, k := range old {
+		for top := int(binary.BigEndian.Uint16(k[:2])); b <= top; b++ {
+			m.start[b] = uint32(i)
+		}
+	}
+	for ; b <= 1<<16; b++ {
+		m.start[b] = uint32(len(old))
+	}
 	m.used = make([]atomic.Uint32, (len(old)+31)/32)
 	return m, nil
 }
@@ -126,9 +140,15 @@ func (m *Memo) check(pub any, spki, signed, sig []byte) error {
 // seen looks k up in the loaded entries, marking it used, then in those
 // added in this run.
 func (m *Memo) seen(k memoKey) bool {
-	if i, ok := slices.BinarySearchFunc(m.old, k, func(a, b memoKey) int { return bytes.Compare(a[:], b[:]) }); ok {
-		m.used[i/32].Or(1 << (i % 32))
-		return true
+	if m.old != nil {
+		top := int(binary.BigEndian.Uint16(k[:2]))
+		lo, hi := m.start[top], m.start[top+1]
+		bucket := m.old[lo:hi]
+		if i, ok := slices.BinarySearchFunc(bucket, k, func(a, b memoKey) int { return bytes.Compare(a[:], b[:]) }); ok {
+			i += int(lo)
+			m.used[i/32].Or(1 << (i % 32))
+			return true
+		}
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -3,6 +3,7 @@ package validate
 import (
 	"bytes"
 	"context"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -140,4 +141,51 @@ func FuzzLoadMemo(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A loaded memo finds every key it holds, including those at either end
+// of the key space, and no other.
+func TestMemoLookup(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	m := &Memo{added: make(map[memoKey]struct{})}
+	var keys []memoKey
+	for i := range 5000 {
+		var k memoKey
+		for j := range k {
+			k[j] = byte(rng.Uint32())
+		}
+		switch i {
+		case 0:
+			k = memoKey{}
+		case 1:
+			for j := range k {
+				k[j] = 0xff
+			}
+		case 2:
+			k[0], k[1] = 0xff, 0xff
+		}
+		m.added[k] = struct{}{}
+		keys = append(keys, k)
+	}
+	loaded, err := LoadMemo(m.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if !loaded.seen(k) {
+			t.Fatalf("key %x not found", k)
+		}
+	}
+	for range 5000 {
+		var k memoKey
+		for j := range k {
+			k[j] = byte(rng.Uint32())
+		}
+		if _, in := m.added[k]; !in && loaded.seen(k) {
+			t.Fatalf("key %x found, never added", k)
+		}
+	}
+	if got := len(loaded.Bytes()); got != len(m.Bytes()) {
+		t.Errorf("every key was used: rewritten memo has %d bytes, want %d", got, len(m.Bytes()))
+	}
 }

@@ -7,7 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/sha1"
-	"crypto/x509"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
@@ -218,9 +218,6 @@ func (p *certParser) parseTBS(tbs, outerAlg cryptobyte.String) error {
 		return within("subjectPublicKeyInfo", err)
 	}
 	p.c.RawIssuer, p.c.RawSubject, p.c.RawSPKI = issuer, subject, spki
-	if p.c.PublicKey, err = x509.ParsePKIXPublicKey(spki); err != nil {
-		return malformed("RFC 5280 §4.1.2.7", "subjectPublicKeyInfo: %v", err)
-	}
 	if body.PeekASN1Tag(tagIssuerUID) || body.PeekASN1Tag(tagIssuerUID.Constructed()) ||
 		body.PeekASN1Tag(tagSubjectUID) || body.PeekASN1Tag(tagSubjectUID.Constructed()) {
 		return malformed(rule, "tbsCertificate: unique identifiers present")
@@ -328,8 +325,9 @@ func parseValidity(v cryptobyte.String) (notBefore, notAfter time.Time, err erro
 	return times[0], times[1], nil
 }
 
-// parseSPKI keeps the subjectPublicKey bits for the SKI check. The key
-// type and size depend on the kind and are checked in checkProfile.
+// parseSPKI reads the public key and keeps the subjectPublicKey bits for
+// the SKI check. The key type and size depend on the kind and are checked
+// in checkProfile.
 func (p *certParser) parseSPKI(spki cryptobyte.String) error {
 	var seq, alg, bits cryptobyte.String
 	if !spki.ReadASN1(&seq, asn1.SEQUENCE) || !seq.ReadASN1(&alg, asn1.SEQUENCE) ||
@@ -337,7 +335,58 @@ func (p *certParser) parseSPKI(spki cryptobyte.String) error {
 		return malformed("RFC 5280 §4.1.2.7", "want algorithm and whole-octet key")
 	}
 	p.spk = bits[1:]
+	key, err := parsePublicKey(alg, p.spk)
+	if err != nil {
+		return err
+	}
+	p.c.PublicKey = key
 	return nil
+}
+
+// parsePublicKey reads the two key types the profiles admit: RSA
+// (rsaEncryption with NULL parameters, RFC 3279 §2.3.1; the key an RSAPublicKey
+// SEQUENCE of modulus and exponent) and, for router certificates, ECDSA
+// on a named curve (RFC 5480 §2). Other algorithms are refused here; the
+// profile checks then require the size and curve.
+func parsePublicKey(alg cryptobyte.String, key []byte) (crypto.PublicKey, error) {
+	const rule = "RFC 5280 §4.1.2.7"
+	var oid cryptobyte.String
+	if !alg.ReadASN1(&oid, asn1.OBJECT_IDENTIFIER) {
+		return nil, malformed(rule, "algorithm: want an OBJECT IDENTIFIER")
+	}
+	switch {
+	case oidEqual(oid, oidRSAEncryption):
+		var null cryptobyte.String
+		if !alg.ReadASN1(&null, asn1.NULL) || len(null) != 0 || !alg.Empty() {
+			return nil, malformed("RFC 3279 §2.3.1", "rsaEncryption: parameters must be NULL")
+		}
+		s := cryptobyte.String(key)
+		var seq cryptobyte.String
+		n := new(big.Int)
+		var e int64
+		if !s.ReadASN1(&seq, asn1.SEQUENCE) || !s.Empty() ||
+			!seq.ReadASN1Integer(n) || !seq.ReadASN1Integer(&e) || !seq.Empty() {
+			return nil, malformed("RFC 3279 §2.3.1", "RSAPublicKey: want SEQUENCE of modulus and exponent")
+		}
+		if n.Sign() <= 0 || e <= 0 || e > 1<<31-1 {
+			return nil, malformed("RFC 3279 §2.3.1", "RSAPublicKey: modulus and exponent must be positive")
+		}
+		return &rsa.PublicKey{N: n, E: int(e)}, nil
+	case oidEqual(oid, oidECPublicKey):
+		var curve cryptobyte.String
+		if !alg.ReadASN1(&curve, asn1.OBJECT_IDENTIFIER) || !alg.Empty() {
+			return nil, malformed("RFC 5480 §2.1.1", "id-ecPublicKey: want a namedCurve")
+		}
+		if !oidEqual(curve, oidP256) {
+			return nil, malformed("RFC 8208 §3.1", "curve %s, want P-256", oidString(curve))
+		}
+		k, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), key)
+		if err != nil {
+			return nil, malformed("RFC 5480 §2.2", "ECPoint: %v", err)
+		}
+		return k, nil
+	}
+	return nil, malformed(rule, "public key algorithm %s, want RSA or ECDSA P-256", oidString(oid))
 }
 
 // parseExtensions reads each extension once, checks its criticality where

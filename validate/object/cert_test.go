@@ -2,6 +2,7 @@ package object
 
 import (
 	"bufio"
+	"crypto"
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -771,5 +772,91 @@ func BenchmarkX509Baseline(b *testing.B) {
 			b.Fatal(err)
 		}
 		i++
+	}
+}
+
+// parsePublicKey reads RSA and P-256 keys as crypto/x509 does, and
+// refuses what the profiles do not admit: other algorithms and curves,
+// missing or wrong parameters, non-minimal or non-positive integers, and
+// trailing data anywhere.
+func TestParsePublicKey(t *testing.T) {
+	split := func(t *testing.T, spki []byte) (cryptobyte.String, []byte) {
+		t.Helper()
+		s := cryptobyte.String(spki)
+		var seq, alg, bits cryptobyte.String
+		if !s.ReadASN1(&seq, asn1.SEQUENCE) || !seq.ReadASN1(&alg, asn1.SEQUENCE) || !seq.ReadASN1(&bits, asn1.BIT_STRING) {
+			t.Fatal("bad SPKI")
+		}
+		return alg, bits[1:]
+	}
+	rk, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ek, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pub := range []any{&rk.PublicKey, &ek.PublicKey} {
+		der, err := x509.MarshalPKIXPublicKey(pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := x509.ParsePKIXPublicKey(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := parsePublicKey(split(t, der))
+		if err != nil {
+			t.Fatalf("%T: %v", pub, err)
+		}
+		if !got.(interface{ Equal(crypto.PublicKey) bool }).Equal(want) {
+			t.Errorf("%T: key differs from crypto/x509's", pub)
+		}
+	}
+	rsaKey := func(n, e []byte) []byte {
+		var b cryptobyte.Builder
+		b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1(asn1.INTEGER, func(b *cryptobyte.Builder) { b.AddBytes(n) })
+			b.AddASN1(asn1.INTEGER, func(b *cryptobyte.Builder) { b.AddBytes(e) })
+		})
+		return b.BytesOrPanic()
+	}
+	alg := func(oid []byte, params ...byte) cryptobyte.String {
+		var b cryptobyte.Builder
+		b.AddASN1(asn1.OBJECT_IDENTIFIER, func(b *cryptobyte.Builder) { b.AddBytes(oid) })
+		b.AddBytes(params)
+		return cryptobyte.String(b.BytesOrPanic())
+	}
+	null := []byte{0x05, 0x00}
+	modulus := append([]byte{0x00}, rk.N.Bytes()...)
+	good := rsaKey(modulus, []byte{1, 0, 1})
+	ecPoint, err := ek.PublicKey.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ec := append([]byte{2 + ecPoint[len(ecPoint)-1]&1}, ecPoint[1:33]...) // compressed form
+	p384 := []byte{0x2b, 0x81, 0x04, 0x00, 0x22}
+	if _, err := parsePublicKey(alg(oidRSAEncryption, null...), good); err != nil {
+		t.Fatalf("the well-formed RSA key the cases below break: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		alg cryptobyte.String
+		key []byte
+	}{
+		"no NULL parameters":    {alg(oidRSAEncryption), good},
+		"parameters not NULL":   {alg(oidRSAEncryption, 0x04, 0x00), good},
+		"trailing after key":    {alg(oidRSAEncryption, null...), append(slices.Clip(good), 0)},
+		"trailing in algorithm": {alg(oidRSAEncryption, 0x05, 0x00, 0x05, 0x00), good},
+		"negative modulus":      {alg(oidRSAEncryption, null...), rsaKey([]byte{0x80, 1}, []byte{1, 0, 1})},
+		"zero exponent":         {alg(oidRSAEncryption, null...), rsaKey(modulus, []byte{0})},
+		"non-minimal exponent":  {alg(oidRSAEncryption, null...), rsaKey(modulus, []byte{0, 1, 0, 1})},
+		"other algorithm":       {alg(oidSHA256WithRSAEncryption, null...), good},
+		"other curve":           {alg(oidECPublicKey, append([]byte{0x06, byte(len(p384))}, p384...)...), ec},
+		"compressed point":      {alg(oidECPublicKey, append([]byte{0x06, byte(len(oidP256))}, oidP256...)...), ec},
+	} {
+		if _, err := parsePublicKey(tc.alg, tc.key); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: err = %v, want ErrMalformed", name, err)
+		}
 	}
 }
