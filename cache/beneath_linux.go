@@ -200,10 +200,50 @@ func (c *Cache) listFiles(name string) ([]string, error) {
 	return names, err
 }
 
+// direntsAll lists every entry of the directory name (below the root)
+// but "." and "..", with its kind. An entry of unknown type (a file
+// system without d_type) is looked at with lstat.
+func (c *Cache) direntsAll(name string) ([]dirEntry, error) {
+	var entries []dirEntry
+	_, err := c.readDirents(name, func(n []byte, _ uint64, typ byte) {
+		if string(n) == "." || string(n) == ".." {
+			return
+		}
+		k := byte(kindOther)
+		switch typ {
+		case syscall.DT_REG:
+			k = kindFile
+		case syscall.DT_DIR:
+			k = kindDir
+		case syscall.DT_UNKNOWN:
+			if fi, err := c.lstat(name + "/" + string(n)); err == nil {
+				switch {
+				case fi.Mode().IsRegular():
+					k = kindFile
+				case fi.IsDir():
+					k = kindDir
+				}
+			}
+		}
+		entries = append(entries, dirEntry{name: string(n), kind: k})
+	})
+	return entries, err
+}
+
 // dirents calls fn with the name and inode of every regular file of the
 // directory name (below the root), and returns the directory's device.
 // It fails with errNoOpenat2 where openat2 is missing.
 func (c *Cache) dirents(name string, fn func(name []byte, ino uint64)) (dev uint64, err error) {
+	return c.readDirents(name, func(n []byte, ino uint64, typ byte) {
+		if typ == syscall.DT_REG {
+			fn(n, ino)
+		}
+	})
+}
+
+// readDirents calls fn with the name, inode and d_type of every entry of
+// the directory name (below the root), and returns its device.
+func (c *Cache) readDirents(name string, fn func(name []byte, ino uint64, typ byte)) (dev uint64, err error) {
 	fd, err := c.openat2(name, os.O_RDONLY|syscall.O_DIRECTORY)
 	if err != nil {
 		return 0, err
@@ -238,13 +278,11 @@ func (c *Cache) dirents(name string, fn func(name []byte, ino uint64)) (dev uint
 			if reclen < 19 || reclen > len(b) {
 				return 0, &os.PathError{Op: "getdents", Path: name, Err: syscall.EINVAL}
 			}
-			if b[18] == syscall.DT_REG {
-				nameBytes := b[19:reclen]
-				if i := bytes.IndexByte(nameBytes, 0); i >= 0 {
-					nameBytes = nameBytes[:i]
-				}
-				fn(nameBytes, binary.NativeEndian.Uint64(b[0:8]))
+			nameBytes := b[19:reclen]
+			if i := bytes.IndexByte(nameBytes, 0); i >= 0 {
+				nameBytes = nameBytes[:i]
 			}
+			fn(nameBytes, binary.NativeEndian.Uint64(b[0:8]), b[18])
 			b = b[reclen:]
 		}
 	}

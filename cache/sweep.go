@@ -55,34 +55,41 @@ func (c *Cache) Sweep(keep func(area Area, relpath string) bool) (removed int, e
 // sweepArea sweeps one area: first decide, then remove states, files and
 // the directories left empty, in that order.
 //
-// The walk lists directories through the cache's path, not os.Root: it
-// only reads listings, never follows a symbolic link it finds (WalkDir
-// does not descend into them, and the areas themselves are checked at
-// Open), and costs one open per directory instead of one per path
-// component. Removals still go through os.Root.
+// The walk reads raw directory listings (getdents on Linux) on a few
+// goroutines: it never follows a symbolic link it finds, and costs one
+// open per directory. Removals go through os.Root.
 func (c *Cache) sweepArea(a Area, keep func(Area, string) bool) (int, error) {
 	if a == AreaRRDP {
 		return c.sweepRRDP(keep)
 	}
-	var drop, dirs []string
-	left := make(map[string]int) // directory → entries it keeps
-	err := fs.WalkDir(os.DirFS(c.dir), string(a), func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+	var (
+		mu   sync.Mutex
+		drop []string           // files to remove
+		dirs []string           // every directory below the area
+		left = map[string]int{} // directory → entries it keeps
+	)
+	err := c.walkDirs(string(a), func(dir string, entries []dirEntry) {
+		var myDrop []string
+		kept := 0
+		for _, e := range entries {
+			p := dir + "/" + e.name
+			rel := strings.TrimPrefix(p, string(a)+"/")
+			switch {
+			case e.kind == kindDir:
+				kept++
+			case e.kind != kindFile || checkRel(rel) != nil || !keep(a, rel):
+				myDrop = append(myDrop, p)
+			default:
+				kept++
+			}
 		}
-		if p == string(a) {
-			return nil
+		mu.Lock()
+		defer mu.Unlock()
+		drop = append(drop, myDrop...)
+		left[dir] = kept
+		if dir != string(a) {
+			dirs = append(dirs, dir)
 		}
-		left[path.Dir(p)]++
-		rel := strings.TrimPrefix(p, string(a)+"/")
-		switch {
-		case d.IsDir():
-			dirs = append(dirs, p)
-		case !d.Type().IsRegular() || checkRel(rel) != nil || !keep(a, rel):
-			drop = append(drop, p)
-			left[path.Dir(p)]--
-		}
-		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -94,7 +101,98 @@ func (c *Cache) sweepArea(a Area, keep func(Area, string) bool) (int, error) {
 		}
 		removed++
 	}
+	slices.Sort(dirs)
 	return removed, c.removeEmptyDirs(dirs, left)
+}
+
+// sweepWorkers is how many directories a sweep lists at once: listing is
+// system calls, which overlap well.
+const sweepWorkers = 4
+
+type dirEntry struct {
+	name string
+	kind byte
+}
+
+const (
+	kindFile  = 1 // a regular file
+	kindDir   = 2 // a directory
+	kindOther = 3 // anything else: a link, a device, a socket
+)
+
+// walkDirs calls visit for top (a directory below the root) and every
+// directory below it, with its entries, from several goroutines. It does
+// not follow symbolic links.
+func (c *Cache) walkDirs(top string, visit func(dir string, entries []dirEntry)) error {
+	var (
+		mu       sync.Mutex
+		cond     = sync.NewCond(&mu)
+		queue    = []string{top}
+		busy     int
+		firstErr error
+	)
+	var wg sync.WaitGroup
+	for range sweepWorkers {
+		wg.Go(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			for {
+				for len(queue) == 0 && busy > 0 && firstErr == nil {
+					cond.Wait()
+				}
+				if len(queue) == 0 || firstErr != nil {
+					cond.Broadcast()
+					return
+				}
+				dir := queue[len(queue)-1]
+				queue = queue[:len(queue)-1]
+				busy++
+				mu.Unlock()
+				entries, err := c.readDirEntries(dir)
+				if err == nil {
+					visit(dir, entries)
+				}
+				mu.Lock()
+				busy--
+				if err != nil && firstErr == nil {
+					firstErr = err
+				}
+				for _, e := range entries {
+					if e.kind == kindDir {
+						queue = append(queue, dir+"/"+e.name)
+					}
+				}
+				cond.Broadcast()
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr
+}
+
+// readDirEntries lists the directory name (below the root) with the kind
+// of each entry, raw from getdents where it can, else through os.Root.
+func (c *Cache) readDirEntries(name string) ([]dirEntry, error) {
+	entries, err := c.direntsAll(name)
+	if err != errNoOpenat2 {
+		return entries, err
+	}
+	list, err := fs.ReadDir(c.root.FS(), name)
+	if err != nil {
+		return nil, err
+	}
+	entries = make([]dirEntry, 0, len(list))
+	for _, e := range list {
+		k := byte(kindOther)
+		switch {
+		case e.Type().IsRegular():
+			k = kindFile
+		case e.IsDir():
+			k = kindDir
+		}
+		entries = append(entries, dirEntry{name: e.Name(), kind: k})
+	}
+	return entries, nil
 }
 
 // sweepRRDP removes the repositories of the rrdp area that keep rejects,
