@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -22,13 +23,15 @@ import (
 //
 // A Memo is safe for concurrent use. The zero Memo is empty.
 type Memo struct {
-	old []memoKey // loaded, sorted, unique
+	// old holds the loaded entries, sorted and unique, memoKey-sized
+	// slices of the memo file's bytes (kept, not copied).
+	old []byte
 	// start[b] is the index in old of the first key whose first two
 	// bytes are at least b: keys are SHA-256 sums, spread evenly, so a
 	// lookup searches the handful of keys of one bucket.
 	start []uint32
-	used []atomic.Uint32 // bit i: old[i] was hit in this run
-	mu   sync.Mutex      // guards added
+	used  []atomic.Uint32 // bit i: old[i] was hit in this run
+	mu    sync.Mutex      // guards added
 	// added holds entries verified in this run that old lacks.
 	added map[memoKey]struct{}
 
@@ -61,27 +64,29 @@ func LoadMemo(data []byte) (*Memo, error) {
 	if len(entries)%sha256.Size != 0 {
 		return m, errors.New("signature memo: truncated entry")
 	}
-	old := make([]memoKey, len(entries)/sha256.Size)
-	for i := range old {
-		copy(old[i][:], entries[i*sha256.Size:])
-		if i > 0 && bytes.Compare(old[i-1][:], old[i][:]) >= 0 {
+	n = len(entries) / sha256.Size
+	for i := 1; i < n; i++ {
+		if bytes.Compare(entries[(i-1)*sha256.Size:i*sha256.Size], entries[i*sha256.Size:(i+1)*sha256.Size]) >= 0 {
 			return &Memo{}, errors.New("signature memo: entries not in order")
 		}
 	}
-	m.old = old
+	m.old = entries
 	m.start = make([]uint32, 1<<16+1)
 	b := 0
-	for i, k := range old {
-		for top := int(binary.BigEndian.Uint16(k[:2])); b <= top; b++ {
+	for i := range n {
+		for top := int(binary.BigEndian.Uint16(entries[i*sha256.Size:])); b <= top; b++ {
 			m.start[b] = uint32(i)
 		}
 	}
 	for ; b <= 1<<16; b++ {
-		m.start[b] = uint32(len(old))
+		m.start[b] = uint32(n)
 	}
-	m.used = make([]atomic.Uint32, (len(old)+31)/32)
+	m.used = make([]atomic.Uint32, (n+31)/32)
 	return m, nil
 }
+
+// oldKey returns loaded entry i.
+func (m *Memo) oldKey(i int) []byte { return m.old[i*sha256.Size : (i+1)*sha256.Size] }
 
 // Bytes returns the memo to keep for the next run: the entries hit or
 // added in this run, so entries of objects gone do not pile up.
@@ -92,9 +97,9 @@ func (m *Memo) Bytes() []byte {
 		keys = append(keys, k)
 	}
 	m.mu.Unlock()
-	for i := range m.old {
+	for i := range len(m.old) / sha256.Size {
 		if m.used[i/32].Load()&(1<<(i%32)) != 0 {
-			keys = append(keys, m.old[i])
+			keys = append(keys, memoKey(m.oldKey(i)))
 		}
 	}
 	slices.SortFunc(keys, func(a, b memoKey) int { return bytes.Compare(a[:], b[:]) })
@@ -142,10 +147,9 @@ func (m *Memo) check(pub any, spki, signed, sig []byte) error {
 func (m *Memo) seen(k memoKey) bool {
 	if m.old != nil {
 		top := int(binary.BigEndian.Uint16(k[:2]))
-		lo, hi := m.start[top], m.start[top+1]
-		bucket := m.old[lo:hi]
-		if i, ok := slices.BinarySearchFunc(bucket, k, func(a, b memoKey) int { return bytes.Compare(a[:], b[:]) }); ok {
-			i += int(lo)
+		lo, hi := int(m.start[top]), int(m.start[top+1])
+		i := lo + sort.Search(hi-lo, func(j int) bool { return bytes.Compare(m.oldKey(lo+j), k[:]) >= 0 })
+		if i < hi && bytes.Equal(m.oldKey(i), k[:]) {
 			m.used[i/32].Or(1 << (i % 32))
 			return true
 		}

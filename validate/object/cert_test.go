@@ -2,8 +2,8 @@ package object
 
 import (
 	"bufio"
-	"crypto"
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
