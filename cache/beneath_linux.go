@@ -4,9 +4,14 @@ package cache
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -286,4 +291,118 @@ func (c *Cache) readDirents(name string, fn func(name []byte, ino uint64, typ by
 			b = b[reclen:]
 		}
 	}
+}
+
+// promoteFirst promotes a publication point whose validated copy holds no
+// file yet (the first promotion, as everywhere on a cold run) by
+// hard-linking each file straight into place: one linkat each, where the
+// journal's way takes a link, a rename and path walks. No journal is
+// needed: the manifest (the *.mft file) is linked last, and a copy
+// without its manifest is no copy at all to validation, so a run killed
+// part way leaves nothing a later run could mistake for a validated
+// publication point. Each linked file's SHA-256 is checked as Promote
+// checks it; on a mismatch the links made are removed.
+//
+// done is false when the directory already holds files (or cannot be
+// listed): Promote then takes the journal's way.
+func (c *Cache) promoteFirst(srcBase, dstBase string, files []File) (done bool, err error) {
+	inodes, _, ok := c.dirInodes(dstBase)
+	if ok && len(inodes) > 0 {
+		return false, nil
+	}
+	if !ok {
+		if _, err := c.lstat(dstBase); err == nil || !errors.Is(err, fs.ErrNotExist) {
+			return false, nil // there but not listable: the slow way says why
+		}
+		if err := c.root.MkdirAll(dstBase, dirPerm); err != nil {
+			return true, err
+		}
+	}
+	order := make([]File, 0, len(files))
+	seen := make(map[string]bool, len(files))
+	for _, f := range files {
+		if !validName(f.Name) {
+			return true, fmt.Errorf("%w: bad file name %q", ErrBadPath, f.Name)
+		}
+		if seen[f.Name] {
+			return true, fmt.Errorf("%w: file %q listed twice", ErrBadPath, f.Name)
+		}
+		seen[f.Name] = true
+		if !strings.HasSuffix(f.Name, ".mft") {
+			order = append(order, f)
+		}
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f.Name, ".mft") {
+			order = append(order, f)
+		}
+	}
+	srcFD, err := c.openat2(srcBase, oPath|syscall.O_DIRECTORY)
+	if err != nil {
+		return true, err
+	}
+	defer syscall.Close(srcFD)
+	dstFD, err := c.openat2(dstBase, oPath|syscall.O_DIRECTORY)
+	if err != nil {
+		return true, err
+	}
+	defer syscall.Close(dstFD)
+	var linked []string
+	undo := func(err error) (bool, error) {
+		for _, n := range linked {
+			if uerr := unlinkat(dstFD, n); uerr != nil && !errors.Is(uerr, syscall.ENOENT) {
+				err = errors.Join(err, uerr)
+			}
+		}
+		return true, err
+	}
+	for _, f := range order {
+		// linkat without AT_SYMLINK_FOLLOW links a symbolic link itself,
+		// never its target; the read below refuses anything not regular.
+		if err := linkat(srcFD, f.Name, dstFD, f.Name); err != nil {
+			return undo(&os.LinkError{Op: "linkat", Old: srcBase + "/" + f.Name, New: dstBase + "/" + f.Name, Err: err})
+		}
+		linked = append(linked, f.Name)
+		data, err := c.readBeneath(dstBase + "/" + f.Name)
+		if err != nil {
+			return undo(err)
+		}
+		if sha256.Sum256(data) != f.Hash {
+			return undo(fmt.Errorf("%s/%s: %w", srcBase, f.Name, ErrHashMismatch))
+		}
+	}
+	return true, nil
+}
+
+func linkat(oldDirFD int, oldName string, newDirFD int, newName string) error {
+	p1, err := syscall.BytePtrFromString(oldName)
+	if err != nil {
+		return err
+	}
+	p2, err := syscall.BytePtrFromString(newName)
+	if err != nil {
+		return err
+	}
+	for {
+		_, _, errno := syscall.Syscall6(syscall.SYS_LINKAT, uintptr(oldDirFD), uintptr(unsafe.Pointer(p1)),
+			uintptr(newDirFD), uintptr(unsafe.Pointer(p2)), 0, 0)
+		if errno != syscall.EINTR {
+			if errno != 0 {
+				return errno
+			}
+			return nil
+		}
+	}
+}
+
+func unlinkat(dirFD int, name string) error {
+	p, err := syscall.BytePtrFromString(name)
+	if err != nil {
+		return err
+	}
+	_, _, errno := syscall.Syscall(syscall.SYS_UNLINKAT, uintptr(dirFD), uintptr(unsafe.Pointer(p)), 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
 }

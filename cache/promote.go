@@ -70,6 +70,12 @@ func (c *Cache) Promote(src Area, srcDir, dir string, files []File) error {
 	if err != nil {
 		return err
 	}
+	if done, err := c.promoteFirst(srcBase, dstBase, files); done {
+		if err != nil {
+			return fmt.Errorf("cache: promote %s: %w", dir, err)
+		}
+		return nil
+	}
 	j := journal{Dir: dir, Names: make([]string, 0, len(files))}
 	if err := c.stage(&j, srcBase, dstBase, files); err != nil {
 		return errors.Join(fmt.Errorf("cache: promote %s: %w", dir, err), c.dropTemps(j.Moves))

@@ -194,3 +194,50 @@ func assertNoLeftovers(t *testing.T, dir string) {
 		}
 	}
 }
+
+// A first promotion (no validated copy yet) links the files straight into
+// place, each the download's own inode; a file whose hash changed since
+// validation, or a symbolic link planted in the download, leaves the
+// valid area without any file of the publication point.
+func TestPromoteFirst(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, dir)
+	const pp = "h/repo/ca"
+	mustWrite(t, c, AreaRsync, pp+"/a.mft", "mft")
+	mustWrite(t, c, AreaRsync, pp+"/x.roa", "x")
+	if err := c.Promote(AreaRsync, pp, pp, []File{file("a.mft", "mft"), file("x.roa", "x")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := validFiles(t, dir); !slices.Equal(got, []string{"valid/h/repo/ca/a.mft", "valid/h/repo/ca/x.roa"}) {
+		t.Errorf("valid files %q", got)
+	}
+	a, err := os.Stat(filepath.Join(dir, "rsync", pp, "x.roa"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.Stat(filepath.Join(dir, "valid", pp, "x.roa"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(a, b) {
+		t.Error("validated copy is not a link to the download")
+	}
+	assertNoLeftovers(t, dir)
+
+	const pp2 = "h/repo/ca2"
+	mustWrite(t, c, AreaRsync, pp2+"/a.mft", "mft")
+	mustWrite(t, c, AreaRsync, pp2+"/x.roa", "changed after validation")
+	err = c.Promote(AreaRsync, pp2, pp2, []File{file("a.mft", "mft"), file("x.roa", "x")})
+	if !errors.Is(err, ErrHashMismatch) {
+		t.Fatalf("Promote: %v, want ErrHashMismatch", err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "rsync", pp2, "a.mft"), filepath.Join(dir, "rsync", pp2, "l.roa")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Promote(AreaRsync, pp2, pp2, []File{file("a.mft", "mft"), file("l.roa", "mft")}); err == nil {
+		t.Fatal("Promote linked a symbolic link")
+	}
+	if got := validFiles(t, dir); !slices.Equal(got, []string{"valid/h/repo/ca/a.mft", "valid/h/repo/ca/x.roa"}) {
+		t.Errorf("valid files after refused promotions %q", got)
+	}
+}
