@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"os"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"unsafe"
 )
@@ -36,10 +35,6 @@ type openHow struct {
 	resolve uint64
 }
 
-// openat2Missing is set once openat2 turns out to be unavailable
-// (ENOSYS: an old kernel; EPERM: a seccomp filter that refuses it).
-var openat2Missing atomic.Bool
-
 // openBeneath opens name below the cache directory with openat2, or
 // fails with errNoOpenat2 when that is not available and the caller must
 // use os.Root.
@@ -53,9 +48,14 @@ func (c *Cache) openBeneath(name string, flags int) (*os.File, error) {
 
 // openat2 is openBeneath's system call, returning the bare descriptor.
 func (c *Cache) openat2(name string, flags int) (int, error) {
-	if c.dirfd == nil || openat2Missing.Load() {
+	if c.dirfd == nil || c.noOpenat2.Load() {
 		return -1, errNoOpenat2
 	}
+	return c.openat2At(int(c.dirfd.Fd()), name, flags)
+}
+
+// openat2At opens name below the directory dirFD under the same rules.
+func (c *Cache) openat2At(dirFD int, name string, flags int) (int, error) {
 	p, err := syscall.BytePtrFromString(name)
 	if err != nil {
 		return -1, &os.PathError{Op: "openat2", Path: name, Err: err}
@@ -65,7 +65,7 @@ func (c *Cache) openat2(name string, flags int) (int, error) {
 		how.mode = filePerm // openat2 refuses a mode without O_CREAT
 	}
 	for {
-		fd, _, errno := syscall.Syscall6(sysOpenat2, c.dirfd.Fd(), uintptr(unsafe.Pointer(p)),
+		fd, _, errno := syscall.Syscall6(sysOpenat2, uintptr(dirFD), uintptr(unsafe.Pointer(p)),
 			uintptr(unsafe.Pointer(&how)), unsafe.Sizeof(how), 0, 0)
 		switch {
 		case errno == 0:
@@ -73,7 +73,7 @@ func (c *Cache) openat2(name string, flags int) (int, error) {
 		case errno == syscall.EINTR:
 			continue
 		case errno == syscall.ENOSYS || errno == syscall.EPERM:
-			openat2Missing.Store(true)
+			c.noOpenat2.Store(true)
 			return -1, errNoOpenat2
 		}
 		return -1, &os.PathError{Op: "openat2", Path: name, Err: errno}
@@ -90,6 +90,11 @@ func (c *Cache) readBeneath(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer syscall.Close(fd)
+	return c.readFD(fd, name)
+}
+
+// readFD reads the open file fd (called name in errors) whole.
+func (c *Cache) readFD(fd int, name string) ([]byte, error) {
 	bp, _ := c.bufs.Get().(*[]byte)
 	if bp == nil {
 		b := make([]byte, readBufSize)
@@ -254,6 +259,11 @@ func (c *Cache) readDirents(name string, fn func(name []byte, ino uint64, typ by
 		return 0, err
 	}
 	defer syscall.Close(fd)
+	return c.direntsFD(fd, name, fn)
+}
+
+// direntsFD is readDirents on the open directory fd.
+func (c *Cache) direntsFD(fd int, name string, fn func(name []byte, ino uint64, typ byte)) (dev uint64, err error) {
 	var st syscall.Stat_t
 	if err := fstat(fd, &st); err != nil {
 		return 0, &os.PathError{Op: "fstat", Path: name, Err: err}
@@ -406,3 +416,34 @@ func unlinkat(dirFD int, name string) error {
 	}
 	return nil
 }
+
+// readAt reads the regular file file of the open directory dirFD (named
+// dir in errors) whole.
+func (c *Cache) readAt(dirFD int, dir, file string) ([]byte, error) {
+	fd, err := c.openat2At(dirFD, file, os.O_RDONLY|syscall.O_NONBLOCK)
+	if err != nil {
+		if pe, ok := err.(*os.PathError); ok {
+			pe.Path = dir + "/" + file
+		}
+		return nil, err
+	}
+	defer syscall.Close(fd)
+	return c.readFD(fd, dir+"/"+file)
+}
+
+// listFD lists the regular files of the open directory fd (named name in
+// errors) from its start.
+func (c *Cache) listFD(fd int, name string) ([]string, error) {
+	if _, err := syscall.Seek(fd, 0, 0); err != nil {
+		return nil, &os.PathError{Op: "lseek", Path: name, Err: err}
+	}
+	var names []string
+	_, err := c.direntsFD(fd, name, func(n []byte, _ uint64, typ byte) {
+		if typ == syscall.DT_REG {
+			names = append(names, string(n))
+		}
+	})
+	return names, err
+}
+
+func closeFD(fd int) error { return syscall.Close(fd) }

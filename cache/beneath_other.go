@@ -25,3 +25,11 @@ func (c *Cache) direntsAll(string) ([]dirEntry, error) { return nil, errNoOpenat
 
 // promoteFirst is not available here: Promote takes the journal's way.
 func (c *Cache) promoteFirst(string, string, []File) (bool, error) { return false, nil }
+
+func (c *Cache) openat2(string, int) (int, error) { return -1, errNoOpenat2 }
+
+func (c *Cache) readAt(int, string, string) ([]byte, error) { return nil, errNoOpenat2 }
+
+func (c *Cache) listFD(int, string) ([]string, error) { return nil, errNoOpenat2 }
+
+func closeFD(int) error { return nil }

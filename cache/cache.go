@@ -35,6 +35,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Area is one top-level part of the cache.
@@ -80,6 +81,9 @@ type Cache struct {
 	// bufs holds read buffers of readBufSize bytes, one per reader at a
 	// time, so reading a small file takes no fstat to size it.
 	bufs sync.Pool
+	// noOpenat2 is set once openat2 turns out to be unavailable (ENOSYS:
+	// an old kernel; EPERM: a seccomp filter that refuses it).
+	noOpenat2 atomic.Bool
 }
 
 // readBufSize is the size of a pooled read buffer: larger than almost

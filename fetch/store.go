@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/tally-rpki/tally/cache"
+	"github.com/tally-rpki/tally/validate"
 )
 
 // locate returns where the latest download of uri lies: the area and
@@ -44,6 +45,20 @@ func (c *Client) Fresh(uri string) ([]byte, error) {
 		return nil, err
 	}
 	return c.cache.ReadFile(area, rel)
+}
+
+// FreshDir opens the publication point dirURI of the latest download,
+// for reading its files by name (validate.DirReader).
+func (c *Client) FreshDir(dirURI string) (validate.DirReader, error) {
+	_, area, rel, err := c.locate(dirURI)
+	if err != nil {
+		return nil, err
+	}
+	d, err := c.cache.OpenDir(area, rel)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // Valid reads uri from the validated store.

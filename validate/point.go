@@ -49,6 +49,7 @@ type point struct {
 	store     Store
 	log       *slog.Logger
 	read      func(uri string) ([]byte, error)
+	list      func() ([]string, error) // the files of the fresh download's directory
 	fromCache bool
 	iss       issuing
 	res       *pointResult
@@ -313,7 +314,7 @@ func (p *point) warnUnlisted(mft *object.Manifest) error {
 		return nil
 	}
 	repo := p.iss.ca.Cert.CARepository
-	names, err := p.store.List(repo)
+	names, err := p.list()
 	if err != nil {
 		return err
 	}

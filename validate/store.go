@@ -43,6 +43,23 @@ type Store interface {
 	ValidTA(uri string) ([]byte, error)
 }
 
+// DirReader reads the files of one publication point directory by name:
+// Read a file directly in it (fs.ErrNotExist when missing), List its
+// regular files, sorted. A Store that can open one (a DirOpener) saves
+// resolving the directory again for each of its files.
+type DirReader interface {
+	ReadFile(name string) ([]byte, error)
+	List() ([]string, error)
+	Close() error
+}
+
+// DirOpener is implemented by a Store that opens publication point
+// directories of the latest download: FreshDir(dirURI) reads what Fresh
+// and List would.
+type DirOpener interface {
+	FreshDir(dirURI string) (DirReader, error)
+}
+
 // DirStore is a Store over plain directories, for tests and benchmarks
 // (tally itself uses fetch.Client): rsync://host/path is
 // FreshDir/host/path, and ValidDir/host/path in the validated store. With

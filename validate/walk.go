@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"golang.org/x/sync/errgroup"
 
@@ -254,6 +255,16 @@ func (w *walker) visit(ca *CA, fresh bool) pointResult {
 	var rejectedMft []byte
 	if fresh {
 		p := w.newPoint(ca, w.store.Fresh, false)
+		if d := w.freshDir(ca.Cert.CARepository); d != nil {
+			defer d.Close()
+			p.read = func(uri string) ([]byte, error) {
+				if name, ok := strings.CutPrefix(uri, ca.Cert.CARepository); ok && name != "" && !strings.Contains(name, "/") {
+					return d.ReadFile(name)
+				}
+				return w.store.Fresh(uri)
+			}
+			p.list = d.List
+		}
 		err := p.run()
 		if err == nil && !p.unchanged {
 			if err := w.store.Promote(ca.Cert.CARepository, p.files); err != nil {
@@ -293,12 +304,27 @@ func (w *walker) visit(ca *CA, fresh bool) pointResult {
 }
 
 // newPoint prepares a point job for ca reading through read.
+// freshDir opens the publication point dirURI of the latest download
+// when the store can, or returns nil: files are then read by URI.
+func (w *walker) freshDir(dirURI string) DirReader {
+	o, ok := w.store.(DirOpener)
+	if !ok {
+		return nil
+	}
+	d, err := o.FreshDir(dirURI)
+	if err != nil {
+		return nil // missing or refused: reading by URI says so in its own terms
+	}
+	return d
+}
+
 func (w *walker) newPoint(ca *CA, read func(string) ([]byte, error), fromCache bool) *point {
 	return &point{
 		k:         &w.k,
 		store:     w.store,
 		log:       w.log,
 		read:      read,
+		list:      func() ([]string, error) { return w.store.List(ca.Cert.CARepository) },
 		fromCache: fromCache,
 		iss:       issuing{ca: ca, expires: ca.Expires},
 		res:       &pointResult{ca: ca},
