@@ -6,12 +6,15 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"os/signal"
 	"path"
@@ -413,7 +416,8 @@ func (r *runner) run() (*validate.Result, error) {
 	if !o.noFetch {
 		// Only after a complete online run: every repository in use was
 		// reached, so what is not in use can go.
-		removed, err := r.lock.Sweep(keeper(cfg, res))
+		keep, validKeep := keeper(cfg, res)
+		removed, err := r.lock.Sweep(keep, validKeep)
 		if err != nil {
 			return res, err
 		}
@@ -649,8 +653,9 @@ func logFacts(log *slog.Logger, facts []fetch.RepoFact) {
 // keeper decides, for Sweep after a complete online run, which cache
 // files are still in use: the RRDP repositories and rsync modules of the
 // repositories reached, the TA certificates of the TALs, and in the
-// validated store the publication points reached.
-func keeper(cfg validate.Config, res *validate.Result) func(cache.Area, string) bool {
+// validated store the publication points reached. validKeep fingerprints
+// that last set, so Sweep can tell when the validated store needs no walk.
+func keeper(cfg validate.Config, res *validate.Result) (keep func(cache.Area, string) bool, validKeep string) {
 	rrdpDirs := make(map[string]bool)
 	modules := make(map[string]bool)
 	points := make(map[string]bool)
@@ -677,7 +682,14 @@ func keeper(cfg validate.Config, res *validate.Result) func(cache.Area, string) 
 			}
 		}
 	}
-	return func(area cache.Area, rel string) bool {
+	names := slices.Sorted(maps.Keys(points))
+	h := sha256.New()
+	for _, n := range names {
+		h.Write([]byte(n))
+		h.Write([]byte{0})
+	}
+	validKeep = "valid points v1 " + hex.EncodeToString(h.Sum(nil))
+	keep = func(area cache.Area, rel string) bool {
 		switch area {
 		case cache.AreaRRDP: // asked once per repository (cache.Sweep)
 			return rrdpDirs[rel]
@@ -695,6 +707,7 @@ func keeper(cfg validate.Config, res *validate.Result) func(cache.Area, string) 
 		}
 		return true
 	}
+	return keep, validKeep
 }
 
 // config builds the validation configuration: the TALs given with -t, in

@@ -84,6 +84,10 @@ type Cache struct {
 	// noOpenat2 is set once openat2 turns out to be unavailable (ENOSYS:
 	// an old kernel; EPERM: a seccomp filter that refuses it).
 	noOpenat2 atomic.Bool
+	// validMarked is set once this Cache has made the valid-changed
+	// marker (markValidChanged, under markMu).
+	validMarked atomic.Bool
+	markMu      sync.Mutex
 }
 
 // readBufSize is the size of a pooled read buffer: larger than almost

@@ -70,6 +70,9 @@ func (c *Cache) Promote(src Area, srcDir, dir string, files []File) error {
 	if err != nil {
 		return err
 	}
+	if err := c.markValidChanged(); err != nil {
+		return err
+	}
 	if done, err := c.promoteFirst(srcBase, dstBase, files); done {
 		if err != nil {
 			return fmt.Errorf("cache: promote %s: %w", dir, err)
@@ -244,6 +247,9 @@ func (c *Cache) writeJournal(j *journal) (string, error) {
 // is idempotent, so Open can run it again after a crash: a temporary file
 // that is gone was renamed already.
 func (c *Cache) applyJournal(jname string, j *journal) error {
+	if err := c.markValidChanged(); err != nil {
+		return err
+	}
 	dst := string(AreaValid) + "/" + j.Dir
 	if err := c.root.MkdirAll(dst, dirPerm); err != nil {
 		return err

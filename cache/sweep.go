@@ -28,16 +28,26 @@ import (
 // removes), so there is nothing else to find, and the largest area of the
 // cache is not walked on every run.
 //
+// The valid area is not walked when validKeep (a fingerprint of what keep
+// keeps there, "" for none) is the one of the last complete sweep and
+// nothing was promoted since: only promotion adds to the valid area, so
+// it holds exactly what that sweep left, and keep would keep all of it.
+// A walk of every validated file is the largest part of a sweep.
+//
 // Sweep returns the number of files removed. It must not run while
 // anything else writes to the cache. keep is called from several
 // goroutines at once.
-func (c *Cache) Sweep(keep func(area Area, relpath string) bool) (removed int, err error) {
+func (c *Cache) Sweep(keep func(area Area, relpath string) bool, validKeep string) (removed int, err error) {
+	skipValid := validKeep != "" && !c.validChanged() && c.lastValidKeep() == validKeep
 	// The areas are independent: swept at once, keep called from as
 	// many goroutines.
 	var wg sync.WaitGroup
 	counts := make([]int, len(areas))
 	errs := make([]error, len(areas))
 	for i, a := range areas {
+		if a == AreaValid && skipValid {
+			continue
+		}
 		wg.Go(func() {
 			counts[i], errs[i] = c.sweepArea(a, keep)
 			if errs[i] != nil {
@@ -49,7 +59,67 @@ func (c *Cache) Sweep(keep func(area Area, relpath string) bool) (removed int, e
 	for _, n := range counts {
 		removed += n
 	}
-	return removed, errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return removed, err
+	}
+	if !skipValid && validKeep != "" {
+		// The order matters: a crash between the two leaves the marker,
+		// and the next sweep walks.
+		if err := c.writeTop(validSweptName, []byte(validKeep)); err != nil {
+			return removed, err
+		}
+		if err := c.root.Remove(validChangedName); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, err
+		}
+	}
+	return removed, nil
+}
+
+// Top-level files of the cache that let Sweep skip the valid area.
+const (
+	// validSweptName holds the validKeep of the last complete sweep.
+	validSweptName = "valid-swept"
+	// validChangedName exists from the first promotion after a sweep on,
+	// made before anything in the valid area changes.
+	validChangedName = "valid-changed"
+)
+
+// markValidChanged records, once per Cache, that the valid area is about
+// to change.
+func (c *Cache) markValidChanged() error {
+	if c.validMarked.Load() {
+		return nil
+	}
+	c.markMu.Lock()
+	defer c.markMu.Unlock()
+	if c.validMarked.Load() {
+		return nil
+	}
+	f, err := c.root.OpenFile(validChangedName, os.O_WRONLY|os.O_CREATE, filePerm)
+	if err != nil {
+		return fmt.Errorf("cache: %s: %w", validChangedName, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := c.syncDir("."); err != nil { // the marker must outlive a power cut
+		return err
+	}
+	c.validMarked.Store(true)
+	return nil
+}
+
+func (c *Cache) validChanged() bool {
+	_, err := c.root.Lstat(validChangedName)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+func (c *Cache) lastValidKeep() string {
+	data, err := c.root.ReadFile(validSweptName)
+	if err != nil {
+		return ""
+	}
+	return string(data)
 }
 
 // sweepArea sweeps one area: first decide, then remove states, files and

@@ -33,7 +33,7 @@ func TestSweep(t *testing.T) {
 		defer mu.Unlock()
 		asked = append(asked, string(a)+"/"+rel)
 		return !strings.Contains(rel, "drop")
-	})
+	}, "")
 	if err != nil {
 		t.Fatalf("Sweep: %v", err)
 	}
@@ -84,7 +84,7 @@ func TestSweepRRDPState(t *testing.T) {
 		asked = append(asked, rel)
 		mu.Unlock()
 		return rel == RRDPDir(kept)
-	})
+	}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,5 +108,66 @@ func TestSweepRRDPState(t *testing.T) {
 	}
 	if got := mustRead(t, c, AreaRRDP, RRDPDir(kept)+"/h/repo/b.roa"); got != "b" {
 		t.Errorf("b.roa %q", got)
+	}
+}
+
+// The valid area is walked again only when what keep keeps there changed
+// or something was promoted since the last sweep.
+func TestSweepSkipsUnchangedValidArea(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, dir)
+	const pp = "h/repo"
+	mustWrite(t, c, AreaRsync, pp+"/a.mft", "m")
+	if err := c.Promote(AreaRsync, pp, pp, []File{file("a.mft", "m")}); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	walked := 0
+	sweep := func(c *Cache, validKeep string) {
+		t.Helper()
+		if _, err := c.Sweep(func(a Area, rel string) bool {
+			if a == AreaValid {
+				mu.Lock()
+				walked++
+				mu.Unlock()
+			}
+			return true
+		}, validKeep); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sweep(c, "set 1") // promoted since the last sweep (there was none)
+	if walked != 1 {
+		t.Fatalf("first sweep asked about %d valid files, want 1", walked)
+	}
+	sweep(c, "set 1")
+	if walked != 1 {
+		t.Errorf("unchanged: the valid area was walked again")
+	}
+	sweep(c, "set 2")
+	if walked != 2 {
+		t.Errorf("another set kept: the valid area was not walked")
+	}
+	// A promotion in a later run (another Cache) marks the area changed,
+	// also when that run fails before its sweep.
+	c.Close()
+	c = openCache(t, dir)
+	mustWrite(t, c, AreaRsync, pp+"/a.mft", "m2")
+	if err := c.Promote(AreaRsync, pp, pp, []File{file("a.mft", "m2")}); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	c = openCache(t, dir)
+	sweep(c, "set 2")
+	if walked != 3 {
+		t.Errorf("after a promotion: the valid area was not walked")
+	}
+	sweep(c, "set 2")
+	if walked != 3 {
+		t.Errorf("unchanged again: the valid area was walked")
+	}
+	sweep(c, "")
+	if walked != 4 {
+		t.Errorf("no fingerprint: the valid area was not walked")
 	}
 }
