@@ -47,9 +47,9 @@ func (c *Client) Fresh(uri string) ([]byte, error) {
 	return c.cache.ReadFile(area, rel)
 }
 
-// FreshDir opens the publication point dirURI of the latest download,
+// OpenFreshDir opens the publication point dirURI of the latest download,
 // for reading its files by name (validate.DirReader).
-func (c *Client) FreshDir(dirURI string) (validate.DirReader, error) {
+func (c *Client) OpenFreshDir(dirURI string) (validate.DirReader, error) {
 	_, area, rel, err := c.locate(dirURI)
 	if err != nil {
 		return nil, err

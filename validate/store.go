@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/tally-rpki/tally/cache"
 )
@@ -54,10 +55,10 @@ type DirReader interface {
 }
 
 // DirOpener is implemented by a Store that opens publication point
-// directories of the latest download: FreshDir(dirURI) reads what Fresh
+// directories of the latest download: OpenFreshDir(dirURI) reads what Fresh
 // and List would.
 type DirOpener interface {
-	FreshDir(dirURI string) (DirReader, error)
+	OpenFreshDir(dirURI string) (DirReader, error)
 }
 
 // DirStore is a Store over plain directories, for tests and benchmarks
@@ -159,6 +160,44 @@ func (d *DirStore) List(dirURI string) ([]string, error) {
 	}
 	slices.Sort(names)
 	return names, nil
+}
+
+// OpenFreshDir opens the publication point dirURI under FreshDir, whose files
+// are then read by name through an os.Root (one path component each).
+func (d *DirStore) OpenFreshDir(dirURI string) (DirReader, error) {
+	p, err := d.path(d.FreshDir, dirURI)
+	if err != nil {
+		return nil, err
+	}
+	r, err := os.OpenRoot(p)
+	if err != nil {
+		return nil, err
+	}
+	return rootDir{r}, nil
+}
+
+// rootDir is DirStore's DirReader.
+type rootDir struct{ *os.Root }
+
+func (r rootDir) ReadFile(name string) ([]byte, error) {
+	if strings.Contains(name, "/") {
+		return nil, fmt.Errorf("%s: not a file name", name)
+	}
+	return r.Root.ReadFile(name)
+}
+
+func (r rootDir) List() ([]string, error) {
+	entries, err := fs.ReadDir(r.FS(), ".")
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Type().IsRegular() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil // fs.ReadDir sorts
 }
 
 // Promote copies files from FreshDir to ValidDir and removes the other

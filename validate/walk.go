@@ -311,7 +311,7 @@ func (w *walker) freshDir(dirURI string) DirReader {
 	if !ok {
 		return nil
 	}
-	d, err := o.FreshDir(dirURI)
+	d, err := o.OpenFreshDir(dirURI)
 	if err != nil {
 		return nil // missing or refused: reading by URI says so in its own terms
 	}
