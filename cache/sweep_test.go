@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -117,57 +118,46 @@ func TestSweepSkipsUnchangedValidArea(t *testing.T) {
 	dir := t.TempDir()
 	c := openCache(t, dir)
 	const pp = "h/repo"
-	mustWrite(t, c, AreaRsync, pp+"/a.mft", "m")
-	if err := c.Promote(AreaRsync, pp, pp, []File{file("a.mft", "m")}); err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	walked := 0
-	sweep := func(c *Cache, validKeep string) {
+	promote := func(mft string) {
 		t.Helper()
-		if _, err := c.Sweep(func(a Area, rel string) bool {
-			if a == AreaValid {
-				mu.Lock()
-				walked++
-				mu.Unlock()
-			}
-			return true
-		}, validKeep); err != nil {
+		mustWrite(t, c, AreaRsync, pp+"/a.mft", mft)
+		if err := c.Promote(AreaRsync, pp, pp, []File{file("a.mft", mft)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	sweep(c, "set 1") // promoted since the last sweep (there was none)
-	if walked != 1 {
-		t.Fatalf("first sweep asked about %d valid files, want 1", walked)
-	}
-	sweep(c, "set 1")
-	if walked != 1 {
-		t.Errorf("unchanged: the valid area was walked again")
-	}
-	sweep(c, "set 2")
-	if walked != 2 {
-		t.Errorf("another set kept: the valid area was not walked")
-	}
-	// A promotion in a later run (another Cache) marks the area changed,
-	// also when that run fails before its sweep.
-	c.Close()
-	c = openCache(t, dir)
-	mustWrite(t, c, AreaRsync, pp+"/a.mft", "m2")
-	if err := c.Promote(AreaRsync, pp, pp, []File{file("a.mft", "m2")}); err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
-	c = openCache(t, dir)
-	sweep(c, "set 2")
-	if walked != 3 {
-		t.Errorf("after a promotion: the valid area was not walked")
-	}
-	sweep(c, "set 2")
-	if walked != 3 {
-		t.Errorf("unchanged again: the valid area was walked")
-	}
-	sweep(c, "")
-	if walked != 4 {
-		t.Errorf("no fingerprint: the valid area was not walked")
+	promote("m1")
+	for i, step := range []struct {
+		promote   string // promote this manifest in a run of its own first
+		validKeep string
+		walk      bool
+	}{
+		{validKeep: "set 1", walk: true}, // promoted, never swept
+		{validKeep: "set 1", walk: false},
+		{validKeep: "set 2", walk: true},
+		// A promotion in a later run marks the area, even when that run
+		// fails before its sweep.
+		{promote: "m2", validKeep: "set 2", walk: true},
+		{validKeep: "set 2", walk: false},
+		{validKeep: "", walk: true}, // no fingerprint: always
+	} {
+		if step.promote != "" {
+			c.Close()
+			c = openCache(t, dir)
+			promote(step.promote)
+			c.Close()
+			c = openCache(t, dir)
+		}
+		var walked atomic.Bool
+		if _, err := c.Sweep(func(a Area, rel string) bool {
+			if a == AreaValid {
+				walked.Store(true)
+			}
+			return true
+		}, step.validKeep); err != nil {
+			t.Fatal(err)
+		}
+		if walked.Load() != step.walk {
+			t.Errorf("step %d (%+v): valid area walked = %v", i, step, walked.Load())
+		}
 	}
 }

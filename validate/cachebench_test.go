@@ -1,10 +1,6 @@
 package validate_test
 
 import (
-	"context"
-	"os"
-	"path/filepath"
-	"runtime"
 	"testing"
 
 	"github.com/tally-rpki/tally/cache"
@@ -25,43 +21,13 @@ func BenchmarkRunWorldCache(b *testing.B) {
 	if dir == "" {
 		b.Skip("BenchmarkRunWorldCache needs -world DIR, a tree made by testdata/worldgen")
 	}
-	talPaths, err := filepath.Glob(filepath.Join(dir, "tals", "*.tal"))
-	if err != nil || len(talPaths) == 0 {
-		b.Fatalf("no TALs under %s/tals: %v", dir, err)
-	}
-	cfg := validate.Config{Now: validate.WorldNow(b), Workers: runtime.GOMAXPROCS(0)}
-	for _, p := range talPaths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		cfg.TALs = append(cfg.TALs, validate.TALFile{Name: validate.TAName(p), Path: p, Data: data})
-	}
 	c, err := cache.Open(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer c.Close()
-	run := func() *validate.Result {
+	validate.BenchRunWorld(b, func() (validate.Syncer, validate.Store) {
 		client := fetch.New(c, fetch.Config{Offline: true})
-		res, err := validate.Run(context.Background(), cfg, client, client)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return res
-	}
-	run() // promotes into valid/ once: what a warm cache holds
-	b.ReportAllocs()
-	peak := validate.WatchHeap(b)
-	var objects int
-	for b.Loop() {
-		res := run()
-		objects = 0
-		for _, s := range res.Stats {
-			objects += s.Valid + s.FailedParse + s.Invalid
-		}
-		b.ReportMetric(float64(len(res.VRPs)), "vrps")
-	}
-	b.ReportMetric(float64(objects*b.N)/b.Elapsed().Seconds(), "objects/s")
-	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MiB")
+		return client, client
+	})
 }

@@ -1,14 +1,8 @@
 package validate
 
-import (
-	"testing"
-	"time"
-)
+import "testing"
 
 // For the external benchmark (cachebench_test.go).
-var (
-	WatchHeap = watchHeap
-	WorldDir  = func() string { return *world }
-)
+var WorldDir = func() string { return *world }
 
-func WorldNow(b *testing.B) time.Time { return worldNow(b) }
+func BenchRunWorld(b *testing.B, stores func() (Syncer, Store)) { benchRunWorld(b, stores) }

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/tally-rpki/tally/cache"
@@ -152,14 +151,19 @@ func (d *DirStore) List(dirURI string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	return regularNames(entries), nil
+}
+
+// regularNames returns the names of the regular files among entries, in
+// their order (os.ReadDir and fs.ReadDir sort by name).
+func regularNames(entries []fs.DirEntry) []string {
 	var names []string
 	for _, e := range entries {
 		if e.Type().IsRegular() {
 			names = append(names, e.Name())
 		}
 	}
-	slices.Sort(names)
-	return names, nil
+	return names
 }
 
 // OpenFreshDir opens the publication point dirURI under FreshDir, whose files
@@ -191,13 +195,7 @@ func (r rootDir) List() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for _, e := range entries {
-		if e.Type().IsRegular() {
-			names = append(names, e.Name())
-		}
-	}
-	return names, nil // fs.ReadDir sorts
+	return regularNames(entries), nil
 }
 
 // Promote copies files from FreshDir to ValidDir and removes the other
