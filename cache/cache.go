@@ -88,6 +88,11 @@ type Cache struct {
 	// marker (markValidChanged, under markMu).
 	validMarked atomic.Bool
 	markMu      sync.Mutex
+	// createMu makes RRDP syncs create their files one at a time: file
+	// creation contends inside the file system, and on the machines
+	// measured many creators at once took several times longer each
+	// than the same creations in turn.
+	createMu sync.Mutex
 }
 
 // readBufSize is the size of a pooled read buffer: larger than almost

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -34,7 +35,12 @@ type RRDPStage struct {
 	delta     bool            // applied over the copy; else a snapshot replacing it
 	withdrawn map[string]bool // delta: paths removed from the copy
 	made      map[string]bool // directories of the stage known to exist
+	buf       bytes.Buffer    // the object being written, read whole first
 }
+
+// maxStageObject bounds one object a stage holds in memory before
+// writing it; the RRDP parser's own limit (8 MB) is far below.
+const maxStageObject = 16 << 20
 
 // BeginRRDP starts a sync of the repository of notifyURI: a snapshot
 // that will replace the copy, or (delta) changes over it.
@@ -60,6 +66,16 @@ func (s *RRDPStage) Write(rel string, r io.Reader) error {
 		return err
 	}
 	n := s.stage + "/" + rel
+	// The content is decoded into memory first, so that the file system
+	// work below is short: it is done under the cache's creation lock.
+	s.buf.Reset()
+	if m, err := s.buf.ReadFrom(io.LimitReader(r, maxStageObject+1)); err != nil {
+		return err
+	} else if m > maxStageObject {
+		return fmt.Errorf("cache: write %s: object larger than %d bytes", n, maxStageObject)
+	}
+	s.c.createMu.Lock()
+	defer s.c.createMu.Unlock()
 	// A snapshot's files share a few directories: each is made once.
 	if dir := parent(n); !s.made[dir] {
 		if err := s.c.root.MkdirAll(dir, dirPerm); err != nil {
@@ -67,7 +83,7 @@ func (s *RRDPStage) Write(rel string, r io.Reader) error {
 		}
 		s.made[dir] = true
 	}
-	if err := s.c.writeNew(n, r); err != nil {
+	if err := s.c.writeNew(n, bytes.NewReader(s.buf.Bytes())); err != nil {
 		return fmt.Errorf("cache: write %s: %w", n, err)
 	}
 	delete(s.withdrawn, rel)

@@ -177,3 +177,33 @@ func TestOpenRemovesStages(t *testing.T) {
 		t.Fatalf("a.roa = %q", got)
 	}
 }
+
+// A stage refuses an object larger than it holds in memory, whatever the
+// caller's own limits, and leaves no file for it.
+func TestRRDPStageObjectTooLarge(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, dir)
+	s, err := c.BeginRRDP("https://h.example/notify.xml", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Abort()
+	big := io.LimitReader(zeros{}, maxStageObject+1)
+	if err := s.Write("h/repo/big.roa", big); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("Write of %d bytes: %v", maxStageObject+1, err)
+	}
+	if f, err := s.Open("h/repo/big.roa"); err == nil {
+		f.Close()
+		t.Error("the refused object was written")
+	}
+	if err := s.Write("h/repo/ok.roa", strings.NewReader("ok")); err != nil {
+		t.Fatalf("Write after a refusal: %v", err)
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(b []byte) (int, error) {
+	clear(b)
+	return len(b), nil
+}
