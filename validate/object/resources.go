@@ -121,19 +121,30 @@ func parseIPAddrBlocks(der []byte) (v4, v6 *IPSet, err error) {
 	return v4, v6, nil
 }
 
-// parseIPAddressChoice reads inherit or addressesOrRanges (RFC 3779 §2.2.3.4).
-func parseIPAddressChoice(s *cryptobyte.String, is4 bool) (*IPSet, error) {
-	const rule = "RFC 3779 §2.2.3.4"
+// readChoice reads the CHOICE both RFC 3779 extensions share: inherit (an
+// empty NULL) or a SEQUENCE, whose contents it returns.
+func readChoice(s *cryptobyte.String, rule, what string) (inherit bool, list cryptobyte.String, err error) {
 	if s.PeekASN1Tag(asn1.NULL) {
 		var null cryptobyte.String
 		if !s.ReadASN1(&null, asn1.NULL) || !null.Empty() {
-			return nil, malformed(rule, "inherit: want empty NULL")
+			return false, nil, malformed(rule, "inherit: want empty NULL")
 		}
-		return &IPSet{Inherit: true}, nil
+		return true, nil, nil
 	}
-	var list cryptobyte.String
 	if !s.ReadASN1(&list, asn1.SEQUENCE) {
-		return nil, malformed(rule, "ipAddressChoice: want NULL or SEQUENCE")
+		return false, nil, malformed(rule, "%s: want NULL or SEQUENCE", what)
+	}
+	return false, list, nil
+}
+
+// parseIPAddressChoice reads inherit or addressesOrRanges (RFC 3779 §2.2.3.4).
+func parseIPAddressChoice(s *cryptobyte.String, is4 bool) (*IPSet, error) {
+	inherit, list, err := readChoice(s, "RFC 3779 §2.2.3.4", "ipAddressChoice")
+	if err != nil {
+		return nil, err
+	}
+	if inherit {
+		return &IPSet{Inherit: true}, nil
 	}
 	if list.Empty() {
 		// An empty list is not how a CA says "no resources of this family":
@@ -320,17 +331,12 @@ func parseASIdentifiers(der []byte) (*ASSet, error) {
 
 // parseASIdentifierChoice reads inherit or asIdsOrRanges (RFC 3779 §3.2.3.2).
 func parseASIdentifierChoice(s *cryptobyte.String) (*ASSet, error) {
-	const rule = "RFC 3779 §3.2.3.2"
-	if s.PeekASN1Tag(asn1.NULL) {
-		var null cryptobyte.String
-		if !s.ReadASN1(&null, asn1.NULL) || !null.Empty() {
-			return nil, malformed(rule, "inherit: want empty NULL")
-		}
-		return &ASSet{Inherit: true}, nil
+	inherit, list, err := readChoice(s, "RFC 3779 §3.2.3.2", "asIdentifierChoice")
+	if err != nil {
+		return nil, err
 	}
-	var list cryptobyte.String
-	if !s.ReadASN1(&list, asn1.SEQUENCE) {
-		return nil, malformed(rule, "asIdentifierChoice: want NULL or SEQUENCE")
+	if inherit {
+		return &ASSet{Inherit: true}, nil
 	}
 	if list.Empty() {
 		return nil, malformed("RFC 3779 §3.2.3.3", "asIdsOrRanges: empty")
