@@ -316,6 +316,9 @@ func (c *Cache) direntsFD(fd int, name string, fn func(name []byte, ino uint64, 
 // done is false when the directory already holds files (or cannot be
 // listed): Promote then takes the journal's way.
 func (c *Cache) promoteFirst(srcBase, dstBase string, files []File) (done bool, err error) {
+	if c.dirfd == nil || c.noOpenat2.Load() {
+		return false, nil
+	}
 	inodes, _, ok := c.dirInodes(dstBase)
 	if ok && len(inodes) > 0 {
 		return false, nil
@@ -348,11 +351,17 @@ func (c *Cache) promoteFirst(srcBase, dstBase string, files []File) (done bool, 
 		}
 	}
 	srcFD, err := c.openat2(srcBase, oPath|syscall.O_DIRECTORY)
+	if err == errNoOpenat2 {
+		return false, nil
+	}
 	if err != nil {
 		return true, err
 	}
 	defer syscall.Close(srcFD)
 	dstFD, err := c.openat2(dstBase, oPath|syscall.O_DIRECTORY)
+	if err == errNoOpenat2 {
+		return false, nil
+	}
 	if err != nil {
 		return true, err
 	}

@@ -13,8 +13,17 @@ import (
 // not one plain component and symbolic links, and lists its regular
 // files, sorted, as often as asked.
 func TestDir(t *testing.T) {
+	for _, noOpenat2 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "openat2", true: "os.Root"}[noOpenat2], func(t *testing.T) {
+			testDir(t, noOpenat2)
+		})
+	}
+}
+
+func testDir(t *testing.T, noOpenat2 bool) {
 	dir := t.TempDir()
 	c := openCache(t, dir)
+	c.noOpenat2.Store(noOpenat2)
 	mustWrite(t, c, AreaRsync, "h/repo/b.roa", "b")
 	mustWrite(t, c, AreaRsync, "h/repo/a.mft", "a")
 	mustWrite(t, c, AreaRsync, "h/repo/sub/c.cer", "c")

@@ -13,9 +13,20 @@ func file(name, data string) File {
 	return File{Name: name, Hash: sha256.Sum256([]byte(data))}
 }
 
+// TestPromote runs with openat2 and, as on a kernel without it, through
+// os.Root alone.
 func TestPromote(t *testing.T) {
+	for _, noOpenat2 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "openat2", true: "os.Root"}[noOpenat2], func(t *testing.T) {
+			testPromote(t, noOpenat2)
+		})
+	}
+}
+
+func testPromote(t *testing.T, noOpenat2 bool) {
 	dir := t.TempDir()
 	c := openCache(t, dir)
+	c.noOpenat2.Store(noOpenat2)
 	const pp = "h/repo/ca"
 	mustWrite(t, c, AreaRsync, pp+"/a.mft", "mft1")
 	mustWrite(t, c, AreaRsync, pp+"/a.crl", "crl1")
@@ -70,6 +81,15 @@ func TestPromote(t *testing.T) {
 	mustWrite(t, c, AreaRsync, pp+"/y.roa", "y3")
 	if got := mustRead(t, c, AreaValid, pp+"/y.roa"); got != "y2" {
 		t.Errorf("validated y.roa changed with the download: %q", got)
+	}
+	// A point promoted for the first time, its directory not there yet.
+	const np = "h/other/ca"
+	mustWrite(t, c, AreaRsync, np+"/n.mft", "n")
+	if err := c.Promote(AreaRsync, np, np, []File{file("n.mft", "n")}); err != nil {
+		t.Fatalf("first Promote of a new point: %v", err)
+	}
+	if got := mustRead(t, c, AreaValid, np+"/n.mft"); got != "n" {
+		t.Errorf("new point's manifest %q", got)
 	}
 	assertNoLeftovers(t, dir)
 }

@@ -11,8 +11,17 @@ import (
 )
 
 func TestSweep(t *testing.T) {
+	for _, noOpenat2 := range []bool{false, true} {
+		t.Run(map[bool]string{false: "openat2", true: "os.Root"}[noOpenat2], func(t *testing.T) {
+			testSweep(t, noOpenat2)
+		})
+	}
+}
+
+func testSweep(t *testing.T, noOpenat2 bool) {
 	dir := t.TempDir()
 	c := openCache(t, dir)
+	c.noOpenat2.Store(noOpenat2)
 	mustWrite(t, c, AreaValid, "h/repo/keep.roa", "k")
 	mustWrite(t, c, AreaValid, "h/repo/drop.roa", "d")
 	mustWrite(t, c, AreaValid, "h/gone/deep/drop.roa", "d")
