@@ -90,20 +90,19 @@ func (c *Cache) readBeneath(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer syscall.Close(fd)
-	return c.readFD(fd, name)
+	data, err := c.readFD(fd)
+	return data, withPath(err, name)
 }
 
-// readFD reads the open file fd (called name in errors) whole.
-func (c *Cache) readFD(fd int, name string) ([]byte, error) {
-	bp, _ := c.bufs.Get().(*[]byte)
-	if bp == nil {
-		b := make([]byte, readBufSize)
-		bp = &b
-	}
-	defer c.bufs.Put(bp)
+// readFD reads the open file fd whole. Its errors are *os.PathError
+// without the path, which the caller adds (withPath): building the path
+// for every read would cost an allocation per file.
+func (c *Cache) readFD(fd int) ([]byte, error) {
+	bp := c.getBuf()
+	defer c.putBuf(bp)
 	n, err := readOnce(fd, *bp)
 	if err != nil {
-		return nil, &os.PathError{Op: "read", Path: name, Err: err}
+		return nil, &os.PathError{Op: "read", Err: err}
 	}
 	if n > 0 && n < len(*bp) {
 		// A read of a regular file that does not fill the buffer has met
@@ -112,10 +111,10 @@ func (c *Cache) readFD(fd int, name string) ([]byte, error) {
 	}
 	var st syscall.Stat_t
 	if err := fstat(fd, &st); err != nil {
-		return nil, &os.PathError{Op: "fstat", Path: name, Err: err}
+		return nil, &os.PathError{Op: "fstat", Err: err}
 	}
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-		return nil, &os.PathError{Op: "read", Path: name, Err: syscall.EINVAL}
+		return nil, &os.PathError{Op: "read", Err: syscall.EINVAL}
 	}
 	if n == 0 {
 		return []byte{}, nil
@@ -129,13 +128,22 @@ func (c *Cache) readFD(fd int, name string) ([]byte, error) {
 		}
 		m, err := readOnce(fd, buf[len(buf):cap(buf)])
 		if err != nil {
-			return nil, &os.PathError{Op: "read", Path: name, Err: err}
+			return nil, &os.PathError{Op: "read", Err: err}
 		}
 		if m == 0 {
 			return buf, nil
 		}
 		buf = buf[:len(buf)+m]
 	}
+}
+
+// withPath sets path on err when it is an *os.PathError; a nil err stays
+// nil.
+func withPath(err error, path string) error {
+	if pe, ok := err.(*os.PathError); ok {
+		pe.Path = path
+	}
+	return err
 }
 
 // readOnce is one read(2) into b, retried on EINTR.
@@ -202,17 +210,8 @@ func (c *Cache) dirInodes(name string) (inodes map[string]uint64, dev uint64, ok
 	return inodes, dev, true
 }
 
-// listFiles returns the names of the regular files directly in the
-// directory name (below the root), from getdents(2).
-func (c *Cache) listFiles(name string) ([]string, error) {
-	var names []string
-	_, err := c.dirents(name, func(n []byte, _ uint64) { names = append(names, string(n)) })
-	return names, err
-}
-
 // direntsAll lists every entry of the directory name (below the root)
-// but "." and "..", with its kind. An entry of unknown type (a file
-// system without d_type) is looked at with lstat.
+// but "." and "..", with its kind.
 func (c *Cache) direntsAll(name string) ([]dirEntry, error) {
 	var entries []dirEntry
 	_, err := c.readDirents(name, func(n []byte, _ uint64, typ byte) {
@@ -225,15 +224,6 @@ func (c *Cache) direntsAll(name string) ([]dirEntry, error) {
 			k = kindFile
 		case syscall.DT_DIR:
 			k = kindDir
-		case syscall.DT_UNKNOWN:
-			if fi, err := c.lstat(name + "/" + string(n)); err == nil {
-				switch {
-				case fi.Mode().IsRegular():
-					k = kindFile
-				case fi.IsDir():
-					k = kindDir
-				}
-			}
 		}
 		entries = append(entries, dirEntry{name: string(n), kind: k})
 	})
@@ -262,18 +252,15 @@ func (c *Cache) readDirents(name string, fn func(name []byte, ino uint64, typ by
 	return c.direntsFD(fd, name, fn)
 }
 
-// direntsFD is readDirents on the open directory fd.
+// direntsFD is readDirents on the open directory fd. An entry of unknown
+// type (a file system without d_type) is given the type lstat finds.
 func (c *Cache) direntsFD(fd int, name string, fn func(name []byte, ino uint64, typ byte)) (dev uint64, err error) {
 	var st syscall.Stat_t
 	if err := fstat(fd, &st); err != nil {
 		return 0, &os.PathError{Op: "fstat", Path: name, Err: err}
 	}
-	bp, _ := c.bufs.Get().(*[]byte)
-	if bp == nil {
-		b := make([]byte, readBufSize)
-		bp = &b
-	}
-	defer c.bufs.Put(bp)
+	bp := c.getBuf()
+	defer c.putBuf(bp)
 	buf := *bp
 	for {
 		n, err := syscall.ReadDirent(fd, buf)
@@ -297,10 +284,29 @@ func (c *Cache) direntsFD(fd int, name string, fn func(name []byte, ino uint64, 
 			if i := bytes.IndexByte(nameBytes, 0); i >= 0 {
 				nameBytes = nameBytes[:i]
 			}
-			fn(nameBytes, binary.NativeEndian.Uint64(b[0:8]), b[18])
+			typ := b[18]
+			if typ == syscall.DT_UNKNOWN {
+				typ = c.lstatType(name + "/" + string(nameBytes))
+			}
+			fn(nameBytes, binary.NativeEndian.Uint64(b[0:8]), typ)
 			b = b[reclen:]
 		}
 	}
+}
+
+// lstatType returns the d_type of name (below the root) as lstat sees it:
+// DT_REG, DT_DIR, or DT_UNKNOWN for anything else or an error.
+func (c *Cache) lstatType(name string) byte {
+	fi, err := c.lstat(name)
+	switch {
+	case err != nil:
+		return syscall.DT_UNKNOWN
+	case fi.Mode().IsRegular():
+		return syscall.DT_REG
+	case fi.IsDir():
+		return syscall.DT_DIR
+	}
+	return syscall.DT_UNKNOWN
 }
 
 // promoteFirst promotes a publication point whose validated copy holds no
@@ -331,41 +337,28 @@ func (c *Cache) promoteFirst(srcBase, dstBase string, files []File) (done bool, 
 			return true, err
 		}
 	}
+	// Manifests last (Promote has checked the names).
 	order := make([]File, 0, len(files))
-	seen := make(map[string]bool, len(files))
-	for _, f := range files {
-		if !validName(f.Name) {
-			return true, fmt.Errorf("%w: bad file name %q", ErrBadPath, f.Name)
-		}
-		if seen[f.Name] {
-			return true, fmt.Errorf("%w: file %q listed twice", ErrBadPath, f.Name)
-		}
-		seen[f.Name] = true
-		if !strings.HasSuffix(f.Name, ".mft") {
-			order = append(order, f)
+	for _, mft := range []bool{false, true} {
+		for _, f := range files {
+			if strings.HasSuffix(f.Name, ".mft") == mft {
+				order = append(order, f)
+			}
 		}
 	}
-	for _, f := range files {
-		if strings.HasSuffix(f.Name, ".mft") {
-			order = append(order, f)
+	var fds [2]int
+	for i, dir := range []string{srcBase, dstBase} {
+		fd, err := c.openat2(dir, oPath|syscall.O_DIRECTORY)
+		if err == errNoOpenat2 {
+			return false, nil
 		}
+		if err != nil {
+			return true, err
+		}
+		defer syscall.Close(fd)
+		fds[i] = fd
 	}
-	srcFD, err := c.openat2(srcBase, oPath|syscall.O_DIRECTORY)
-	if err == errNoOpenat2 {
-		return false, nil
-	}
-	if err != nil {
-		return true, err
-	}
-	defer syscall.Close(srcFD)
-	dstFD, err := c.openat2(dstBase, oPath|syscall.O_DIRECTORY)
-	if err == errNoOpenat2 {
-		return false, nil
-	}
-	if err != nil {
-		return true, err
-	}
-	defer syscall.Close(dstFD)
+	srcFD, dstFD := fds[0], fds[1]
 	var linked []string
 	undo := func(err error) (bool, error) {
 		for _, n := range linked {
@@ -431,13 +424,14 @@ func unlinkat(dirFD int, name string) error {
 func (c *Cache) readAt(dirFD int, dir, file string) ([]byte, error) {
 	fd, err := c.openat2At(dirFD, file, os.O_RDONLY|syscall.O_NONBLOCK)
 	if err != nil {
-		if pe, ok := err.(*os.PathError); ok {
-			pe.Path = dir + "/" + file
-		}
-		return nil, err
+		return nil, withPath(err, dir+"/"+file)
 	}
 	defer syscall.Close(fd)
-	return c.readFD(fd, dir+"/"+file)
+	data, err := c.readFD(fd)
+	if err != nil {
+		return nil, withPath(err, dir+"/"+file)
+	}
+	return data, nil
 }
 
 // listFD lists the regular files of the open directory fd (named name in

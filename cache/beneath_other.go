@@ -19,8 +19,6 @@ func (c *Cache) readBeneath(string) ([]byte, error) { return nil, errNoOpenat2 }
 
 func (c *Cache) createBeneath(string) (io.WriteCloser, error) { return nil, errNoOpenat2 }
 
-func (c *Cache) listFiles(string) ([]string, error) { return nil, errNoOpenat2 }
-
 func (c *Cache) direntsAll(string) ([]dirEntry, error) { return nil, errNoOpenat2 }
 
 // promoteFirst is not available here: Promote takes the journal's way.

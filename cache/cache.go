@@ -100,6 +100,17 @@ type Cache struct {
 // exception, read in more steps).
 const readBufSize = 64 << 10
 
+// getBuf takes a read buffer from the pool; putBuf gives it back.
+func (c *Cache) getBuf() *[]byte {
+	if bp, ok := c.bufs.Get().(*[]byte); ok {
+		return bp
+	}
+	b := make([]byte, readBufSize)
+	return &b
+}
+
+func (c *Cache) putBuf(bp *[]byte) { c.bufs.Put(bp) }
+
 // Open creates dir if needed, takes the cache lock and prepares the
 // areas. A cache already locked by another tally (or by another Open in
 // this process) gives an error wrapping ErrLocked at once; Open never
@@ -242,20 +253,15 @@ func (c *Cache) ListFiles(area Area, relpath string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	names, err := c.listFiles(n)
-	if err == errNoOpenat2 {
-		var entries []fs.DirEntry
-		if entries, err = fs.ReadDir(c.root.FS(), n); err != nil {
-			return nil, err
-		}
-		for _, e := range entries {
-			if e.Type().IsRegular() {
-				names = append(names, e.Name())
-			}
-		}
-	}
+	entries, err := c.readDirEntries(n)
 	if err != nil {
 		return nil, err
+	}
+	var names []string
+	for _, e := range entries {
+		if e.kind == kindFile {
+			names = append(names, e.name)
+		}
 	}
 	slices.Sort(names)
 	return names, nil

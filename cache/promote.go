@@ -70,6 +70,9 @@ func (c *Cache) Promote(src Area, srcDir, dir string, files []File) error {
 	if err != nil {
 		return err
 	}
+	if err := checkNames(files); err != nil {
+		return fmt.Errorf("cache: promote %s: %w", dir, err)
+	}
 	if err := c.markValidChanged(); err != nil {
 		return err
 	}
@@ -103,20 +106,12 @@ func (c *Cache) Promote(src Area, srcDir, dir string, files []File) error {
 // stage copies every changed file into the temporary directory, checking
 // its hash, and records it in j.
 func (c *Cache) stage(j *journal, srcBase, dstBase string, files []File) error {
-	seen := make(map[string]bool, len(files))
 	// Which validated copies are already the download's file: from the
 	// two directory listings when they can be read with inode numbers.
 	srcIno, srcDev, okSrc := c.dirInodes(srcBase)
 	dstIno, dstDev, okDst := c.dirInodes(dstBase)
 	fast := okSrc && okDst && srcDev == dstDev
 	for _, f := range files {
-		if !validName(f.Name) {
-			return fmt.Errorf("%w: bad file name %q", ErrBadPath, f.Name)
-		}
-		if seen[f.Name] {
-			return fmt.Errorf("%w: file %q listed twice", ErrBadPath, f.Name)
-		}
-		seen[f.Name] = true
 		j.Names = append(j.Names, f.Name)
 		src, dst := srcBase+"/"+f.Name, dstBase+"/"+f.Name
 		if fast {
@@ -134,6 +129,22 @@ func (c *Cache) stage(j *journal, srcBase, dstBase string, files []File) error {
 			return err
 		}
 		j.Moves = append(j.Moves, move{Tmp: tmp, Name: f.Name})
+	}
+	return nil
+}
+
+// checkNames requires every file name to be a plain name the cache
+// accepts, and each to be given once.
+func checkNames(files []File) error {
+	seen := make(map[string]bool, len(files))
+	for _, f := range files {
+		if !validName(f.Name) {
+			return fmt.Errorf("%w: bad file name %q", ErrBadPath, f.Name)
+		}
+		if seen[f.Name] {
+			return fmt.Errorf("%w: file %q listed twice", ErrBadPath, f.Name)
+		}
+		seen[f.Name] = true
 	}
 	return nil
 }

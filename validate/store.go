@@ -44,7 +44,7 @@ type Store interface {
 }
 
 // DirReader reads the files of one publication point directory by name:
-// Read a file directly in it (fs.ErrNotExist when missing), List its
+// ReadFile a file directly in it (fs.ErrNotExist when missing), List its
 // regular files, sorted. A Store that can open one (a DirOpener) saves
 // resolving the directory again for each of its files.
 type DirReader interface {
