@@ -59,7 +59,23 @@ func Write(ctx context.Context, dir string, formats []Format, r *validate.Result
 			return fmt.Errorf("replace output file: %w", err)
 		}
 	}
+	removeStaleTemps(dir, formats)
 	return syncDir(dir)
+}
+
+// tempPattern names the temporary file of an output file (os.CreateTemp
+// puts digits where the star is).
+func tempPattern(file string) string { return "." + file + ".tmp*" }
+
+// removeStaleTemps removes the temporary files a killed run left for
+// these formats in dir. Failing to is not an error: they are only litter.
+func removeStaleTemps(dir string, formats []Format) {
+	for _, f := range formats {
+		matches, _ := filepath.Glob(filepath.Join(dir, tempPattern(f.File)))
+		for _, m := range matches {
+			os.Remove(m)
+		}
+	}
 }
 
 // checkFiles rejects formats that would write outside dir or twice to the
@@ -81,7 +97,7 @@ func checkFiles(formats []Format) error {
 // writeTemp writes f to a new temporary file beside its target and returns
 // the temporary file's name, also on an error once the file exists.
 func writeTemp(dir string, f Format, r *validate.Result) (name string, err error) {
-	file, err := os.CreateTemp(dir, "."+f.File+".tmp*")
+	file, err := os.CreateTemp(dir, tempPattern(f.File))
 	if err != nil {
 		return "", err
 	}

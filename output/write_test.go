@@ -50,11 +50,18 @@ func TestWrite(t *testing.T) {
 	dir := t.TempDir()
 	formats := Formats(Options{})
 	oldFiles(t, dir, formats)
+	// What a killed run leaves: temporary files, removed by a complete
+	// write; a file of another program is not touched.
+	for _, n := range []string{".csv.tmp1234", ".json.tmp99", "other.tmp1"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	r := goldenResult(t)
 	if err := Write(context.Background(), dir, formats, r); err != nil {
 		t.Fatal(err)
 	}
-	want := make(map[string]string)
+	want := map[string]string{"other.tmp1": "partial"}
 	for _, f := range formats {
 		want[f.File] = string(render(t, f, r))
 	}
