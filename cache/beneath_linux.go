@@ -434,12 +434,9 @@ func (c *Cache) readAt(dirFD int, dir, file string) ([]byte, error) {
 	return data, nil
 }
 
-// listFD lists the regular files of the open directory fd (named name in
-// errors) from its start.
+// listFD lists the regular files of the directory fd (named name in
+// errors), opened and not yet read.
 func (c *Cache) listFD(fd int, name string) ([]string, error) {
-	if _, err := syscall.Seek(fd, 0, 0); err != nil {
-		return nil, &os.PathError{Op: "lseek", Path: name, Err: err}
-	}
 	var names []string
 	_, err := c.direntsFD(fd, name, func(n []byte, _ uint64, typ byte) {
 		if typ == syscall.DT_REG {

@@ -93,6 +93,15 @@ type Cache struct {
 	// measured many creators at once took several times longer each
 	// than the same creations in turn.
 	createMu sync.Mutex
+	// rings are the idle io_uring rings of Dir.Prefetch (uring_linux.go);
+	// broken keeps those whose requests did not all finish, so their
+	// memory is never reused; noUring is set once the kernel refuses a
+	// ring (too old, disabled, or a seccomp filter): files are then read
+	// one by one.
+	ringMu  sync.Mutex
+	rings   []*ring
+	broken  []*ring
+	noUring atomic.Bool
 }
 
 // readBufSize is the size of a pooled read buffer: larger than almost
@@ -110,6 +119,42 @@ func (c *Cache) getBuf() *[]byte {
 }
 
 func (c *Cache) putBuf(bp *[]byte) { c.bufs.Put(bp) }
+
+// getRing takes an idle io_uring ring or sets one up; nil when the kernel
+// has none for this process. putRing gives it back.
+func (c *Cache) getRing() *ring {
+	if c.noUring.Load() {
+		return nil
+	}
+	c.ringMu.Lock()
+	if n := len(c.rings); n > 0 {
+		r := c.rings[n-1]
+		c.rings = c.rings[:n-1]
+		c.ringMu.Unlock()
+		return r
+	}
+	c.ringMu.Unlock()
+	r, err := newRing()
+	if err != nil {
+		c.noUring.Store(true)
+		return nil
+	}
+	return r
+}
+
+func (c *Cache) putRing(r *ring, err error) {
+	c.ringMu.Lock()
+	defer c.ringMu.Unlock()
+	switch {
+	case err == errRingBroken:
+		c.broken = append(c.broken, r)
+	case err != nil:
+		r.close()
+		c.noUring.Store(true)
+	default:
+		c.rings = append(c.rings, r)
+	}
+}
 
 // Open creates dir if needed, takes the cache lock and prepares the
 // areas. A cache already locked by another tally (or by another Open in
@@ -178,6 +223,12 @@ func (c *Cache) Close() error {
 	if c.dirfd != nil {
 		errs = append(errs, c.dirfd.Close())
 	}
+	c.ringMu.Lock()
+	for _, r := range c.rings {
+		r.close()
+	}
+	c.rings = nil
+	c.ringMu.Unlock()
 	errs = append(errs, c.root.Close())
 	return errors.Join(errs...)
 }
@@ -274,7 +325,7 @@ func (c *Cache) Exists(area Area, relpath string) bool {
 	if err != nil {
 		return false
 	}
-	f, err := c.openBeneath(n, oPath|os.O_RDONLY)
+	fd, err := c.openat2(n, oPath|os.O_RDONLY)
 	if err == errNoOpenat2 {
 		_, err = c.root.Lstat(n)
 		return err == nil
@@ -282,7 +333,7 @@ func (c *Cache) Exists(area Area, relpath string) bool {
 	if err != nil {
 		return false
 	}
-	f.Close()
+	closeFD(fd)
 	return true
 }
 

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"slices"
@@ -17,6 +18,12 @@ type Dir struct {
 	area Area
 	rel  string
 	name string // area/rel, below the root
+	// names is what List found, once it has been called: the
+	// directory is read once.
+	names  []string
+	listed bool
+	// pre holds files read ahead by Prefetch until ReadFile takes them.
+	pre map[string][]byte
 }
 
 // OpenDir opens the directory area/relpath. A missing directory gives an
@@ -45,24 +52,67 @@ func (d *Dir) ReadFile(file string) ([]byte, error) {
 	if !validName(file) {
 		return nil, fmt.Errorf("%w: bad file name %q", ErrBadPath, file)
 	}
+	if data, ok := d.pre[file]; ok {
+		delete(d.pre, file)
+		return data, nil
+	}
 	if d.fd < 0 {
 		return d.c.ReadFile(d.area, d.rel+"/"+file)
 	}
 	return d.c.readAt(d.fd, d.name, file)
 }
 
+// Prefetch reads the files names of the directory ahead, in batches of
+// one system call each where the kernel has io_uring, for ReadFile to
+// return; each file is returned once. Whatever it does not read (a
+// missing or large file, a bad name, no io_uring) ReadFile reads itself,
+// with the same rules and errors.
+func (d *Dir) Prefetch(names []string) {
+	if d.fd < 0 {
+		return
+	}
+	var ok []string
+	for _, n := range names {
+		if validName(n) {
+			ok = append(ok, n)
+		}
+	}
+	for len(ok) > 0 {
+		batch := ok[:min(len(ok), ringSlots)]
+		ok = ok[len(batch):]
+		r := d.c.getRing()
+		if r == nil {
+			return
+		}
+		err := r.read(d.fd, batch, func(i int, data []byte) {
+			if d.pre == nil {
+				d.pre = make(map[string][]byte, len(names))
+			}
+			d.pre[batch[i]] = bytes.Clone(data)
+		})
+		d.c.putRing(r, err)
+		if err != nil {
+			return
+		}
+	}
+}
+
 // List returns the names of the regular files directly in the directory,
-// sorted.
+// sorted. The directory is read once: later calls return the same names.
 func (d *Dir) List() ([]string, error) {
 	if d.fd < 0 {
 		return d.c.ListFiles(d.area, d.rel)
+	}
+	if d.listed {
+		return slices.Clone(d.names), nil
 	}
 	names, err := d.c.listFD(d.fd, d.name)
 	if err != nil {
 		return nil, err
 	}
 	slices.Sort(names)
-	return names, nil
+	d.names, d.listed = names, true
+	return slices.Clone(names), nil
 }
 
 // Close releases the directory.

@@ -121,7 +121,8 @@ type aggregate struct {
 	taIndex       map[string]int
 	tas           []TAStats
 	repos         map[repoKey]*RepoStats
-	vrps          []VRP
+	vrpParts      [][]VRP // one per publication point, joined once at the end
+	vrps          []VRP   // set by result
 	aspas         []ASPA
 	keys          []RouterKey
 	nonFunctional []NonFunctionalCA
@@ -184,7 +185,11 @@ func (a *aggregate) merge(r pointResult) {
 	repo.TAs[i].Stats.Add(r.stats)
 	repo.TAs[i].Payloads.VRPs += len(r.vrps)
 	repo.TAs[i].Payloads.VAPs += len(r.aspas)
-	a.vrps = append(a.vrps, r.vrps...)
+	if len(r.vrps) > 0 {
+		// Kept as they come: growing one slice of every VRP would copy
+		// (and fault in) the whole set again and again on the coordinator.
+		a.vrpParts = append(a.vrpParts, r.vrps)
+	}
 	a.aspas = append(a.aspas, r.aspas...)
 	a.keys = append(a.keys, r.keys...)
 	a.rejected = append(a.rejected, r.rejected...)
@@ -208,6 +213,8 @@ func (a *aggregate) result(unsafe UnsafeVRPs) *Result {
 		names[i] = t.Name
 	}
 	order := ByTALOrder(names)
+	a.vrps = slices.Concat(a.vrpParts...)
+	a.vrpParts = nil
 	vrps := a.filterUnsafe(unsafe)
 	res := &Result{VRPTotal: len(vrps), ASPATotal: len(a.aspas), TALCount: len(a.tas), InvalidTALs: a.invalidTALs}
 	res.VRPs = DedupVRPs(vrps, order)

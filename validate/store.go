@@ -53,6 +53,13 @@ type DirReader interface {
 	Close() error
 }
 
+// Prefetcher is implemented by a DirReader that reads many files at
+// once faster than one by one: Prefetch(names) reads them ahead for
+// ReadFile, which then returns each once.
+type Prefetcher interface {
+	Prefetch(names []string)
+}
+
 // DirOpener is implemented by a Store that opens publication point
 // directories of the latest download: OpenFreshDir(dirURI) reads what Fresh
 // and List would.

@@ -264,6 +264,12 @@ func (w *walker) visit(ca *CA, fresh bool) pointResult {
 				return w.store.Fresh(uri)
 			}
 			p.list = d.List
+			if pf, ok := d.(Prefetcher); ok {
+				// The point reads nearly every file of its directory.
+				if names, err := d.List(); err == nil {
+					pf.Prefetch(names)
+				}
+			}
 		}
 		err := p.run()
 		if err == nil && !p.unchanged {

@@ -175,7 +175,7 @@ func (b *builder) trustAnchors(w *world) ([]node, error) {
 		}
 		r := &b.p.repos[b.p.cas[i].repo]
 		spec := b.caSpec(i, key)
-		spec.URI = "rsync://" + r.rsyncHost + "/repo/ta/" + name + ".cer"
+		spec.URI = "rsync://" + r.rsyncHost + "/ta/" + name + ".cer"
 		ta := objecttest.NewKeySource(0).NewTA(spec)
 		httpsURI := "https://" + r.httpsHost + "/ta/" + name + ".cer"
 		for _, u := range []string{spec.URI, httpsURI} {

@@ -10,7 +10,10 @@ import (
 // Layout of the output directory, in the terms of what serves it:
 //
 //	tals/<ta>.tal                      one TAL per trust anchor
-//	rsync/<host>:<rsyncport>/repo/...  the module "repo" of the rsync daemon on <host>
+//	rsync/<host>:<rsyncport>/...       the modules of the rsync daemon on <host>:
+//	    ta/<ta>.cer                    TA certificates (the TAL's rsync URI)
+//	    <repo>/<CA SKI>/               a module per repository, holding the
+//	                                   publication point of each of its CAs
 //	https/<host>:<httpsport>/...       the document root of the HTTPS server on <host>:
 //	    ta/<ta>.cer                    TA certificates (the TAL's https URI)
 //	    rrdp/<repo>/notification.xml   RRDP notification of a repository
@@ -19,14 +22,16 @@ import (
 //	expected/                          the payloads a validator should output
 //	world.json                         parameters and counts
 //
-// Inside the rsync module, ta/<ta>.cer holds the TA certificates and
-// <repo>/<CA SKI>/ the publication point of each CA of a repository.
+// Every repository is a module of its own, as in the real RPKI (where each
+// repository server publishes its own module): a validator that syncs a
+// module, as rpki-client and tally do, fetches that repository and no
+// other.
 
 // host is the i-th loopback address, 127.0.0.<i+1>.
 func host(i int) string { return fmt.Sprintf("127.0.0.%d", i+1) }
 
-// repo is a publication repository: a directory in the rsync module of
-// one host and, unless rsync-only, an RRDP notification on the same host.
+// repo is a publication repository: an rsync module of one host and,
+// unless rsync-only, an RRDP notification on the same host.
 type repo struct {
 	Name      string `json:"name"`
 	Host      string `json:"host"`
@@ -53,7 +58,7 @@ func newRepo(cfg *Config, k int) repo {
 		rsyncHost: fmt.Sprintf("%s:%d", h, cfg.RsyncPort),
 		httpsHost: fmt.Sprintf("%s:%d", h, cfg.HTTPSPort),
 	}
-	r.RsyncBase = "rsync://" + r.rsyncHost + "/repo/" + r.Name + "/"
+	r.RsyncBase = "rsync://" + r.rsyncHost + "/" + r.Name + "/"
 	if k < cfg.Repos-cfg.RsyncOnly {
 		r.Notify = "https://" + r.httpsHost + "/rrdp/" + r.Name + "/notification.xml"
 		r.Session = sessionID(cfg.Seed, r.Name)

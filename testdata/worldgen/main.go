@@ -10,9 +10,9 @@
 // fresh RSA keys (see keycache.go), everything else follows from -seed.
 // The layout is described in layout.go. To serve a world, start per host
 // address 127.0.0.N one rsync daemon with serve/rsyncd-127.0.0.N.conf
-// (module "repo" = rsync/127.0.0.N:PORT/repo) and one HTTPS server whose
-// document root is https/127.0.0.N:PORT/ (TA certificates under /ta/, RRDP
-// under /rrdp/). Every file is valid from -now minus a day to -now plus
+// (module M = rsync/127.0.0.N:PORT/M: "ta" and one per repository) and one
+// HTTPS server whose document root is https/127.0.0.N:PORT/ (TA
+// certificates under /ta/, RRDP under /rrdp/). Every file is valid from -now minus a day to -now plus
 // -validity; use -now now for peers that read the real clock.
 package main
 

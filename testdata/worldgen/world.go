@@ -154,22 +154,32 @@ func (w *world) finish(cfg *Config, p *plan, out *collected) error {
 	return writeFile(filepath.Join(cfg.Out, "world.json"), append(js, '\n'))
 }
 
-// writeRsyncdConfs writes serve/rsyncd-<host>.conf: the module "repo" of
-// one host, for rsync --daemon --no-detach --config=FILE --address=HOST
-// --port=PORT.
+// writeRsyncdConfs writes serve/rsyncd-<host>.conf: the modules of one
+// host ("ta" and one per repository), for rsync --daemon --no-detach
+// --config=FILE --address=HOST --port=PORT.
 func writeRsyncdConfs(cfg *Config, p *plan) error {
 	abs, err := filepath.Abs(cfg.Out)
 	if err != nil {
 		return err
 	}
 	for h := range cfg.Hosts {
-		dir := filepath.Join(abs, "rsync", fmt.Sprintf("%s:%d", host(h), cfg.RsyncPort), "repo")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
+		hostDir := filepath.Join(abs, "rsync", fmt.Sprintf("%s:%d", host(h), cfg.RsyncPort))
+		modules := []string{"ta"}
+		for _, r := range p.repos {
+			if r.Host == host(h) {
+				modules = append(modules, r.Name)
+			}
 		}
 		conf := fmt.Sprintf("# rsync --daemon --no-detach --config=THIS --address=%s --port=%d\n"+
-			"use chroot = no\nuid = %d\ngid = %d\nnumeric ids = yes\n\n[repo]\n\tpath = %s\n\tread only = yes\n",
-			host(h), cfg.RsyncPort, os.Getuid(), os.Getgid(), dir)
+			"use chroot = no\nuid = %d\ngid = %d\nnumeric ids = yes\n",
+			host(h), cfg.RsyncPort, os.Getuid(), os.Getgid())
+		for _, m := range modules {
+			dir := filepath.Join(hostDir, m)
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return err
+			}
+			conf += fmt.Sprintf("\n[%s]\n\tpath = %s\n\tread only = yes\n", m, dir)
+		}
 		if err := writeFile(filepath.Join(cfg.Out, "serve", "rsyncd-"+host(h)+".conf"), []byte(conf)); err != nil {
 			return err
 		}

@@ -1,0 +1,101 @@
+//go:build linux && (amd64 || arm64 || riscv64 || loong64)
+
+package cache
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"testing"
+)
+
+// Prefetch reads a directory's files ahead, in batches, and ReadFile then
+// returns exactly what it returns without prefetching: the same bytes for
+// small, large, empty and many files, and the same refusals for missing
+// files, symbolic links, FIFOs, directories and bad names. Where the
+// kernel gives this process io_uring, the small files must come from the
+// prefetch.
+func TestDirPrefetch(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, dir)
+	repo := filepath.Join(dir, "rsync", "h", "repo")
+	want := map[string]string{}
+	add := func(name string, size int) {
+		b := make([]byte, size)
+		for i := range b {
+			b[i] = byte(i*7 + len(name))
+		}
+		mustWrite(t, c, AreaRsync, "h/repo/"+name, string(b))
+		want[name] = string(b)
+	}
+	for i := range 2*ringSlots + 5 { // three batches
+		add(fmt.Sprintf("f%03d.roa", i), 100+i*37)
+	}
+	add("slot.crl", ringSlotSize) // fills a slot: read again the ordinary way
+	add("large.mft", 3*ringSlotSize+1)
+	add("empty.cer", 0)
+	mustWrite(t, c, AreaRsync, "h/secret.roa", "s")
+	if err := os.Symlink(filepath.Join(dir, "rsync", "h", "secret.roa"), filepath.Join(repo, "link.roa")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(repo, "fifo.roa"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(repo, "sub.cer"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"missing.roa", "link.roa", "fifo.roa", "sub.cer", "../secret.roa", ""}
+	for n := range want {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+
+	read := func(prefetch bool) (map[string]string, map[string]bool, int) {
+		d, err := c.OpenDir(AreaRsync, "h/repo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		if prefetch {
+			d.Prefetch(names)
+		}
+		ahead := len(d.pre)
+		got, failed := map[string]string{}, map[string]bool{}
+		for _, n := range names {
+			data, err := d.ReadFile(n)
+			if err != nil {
+				failed[n] = true
+				continue
+			}
+			got[n] = string(data)
+		}
+		return got, failed, ahead
+	}
+	plainGot, plainFailed, _ := read(false)
+	if !maps.Equal(plainGot, want) {
+		t.Fatalf("without prefetch: read %d files, want %d", len(plainGot), len(want))
+	}
+	for _, n := range []string{"missing.roa", "link.roa", "fifo.roa", "sub.cer", "../secret.roa", ""} {
+		if !plainFailed[n] {
+			t.Errorf("without prefetch: %q read", n)
+		}
+	}
+	got, failed, ahead := read(true)
+	if !maps.Equal(got, want) || !maps.Equal(failed, plainFailed) {
+		t.Errorf("with prefetch: %d files read, %d refused; without: %d, %d", len(got), len(failed), len(plainGot), len(plainFailed))
+	}
+	if r, err := newRing(); err == nil {
+		r.close()
+		if small := 2*ringSlots + 5; ahead != small {
+			t.Errorf("io_uring available: %d files read ahead, want the %d small ones", ahead, small)
+		}
+	} else {
+		t.Logf("no io_uring here (%v): files read one by one", err)
+	}
+	if len(c.broken) > 0 || c.noUring.Load() && ahead > 0 {
+		t.Errorf("ring state: %d broken, noUring %v", len(c.broken), c.noUring.Load())
+	}
+}
