@@ -64,37 +64,70 @@ func (d *Dir) ReadFile(file string) ([]byte, error) {
 
 // Prefetch reads the files names of the directory ahead, in batches of
 // one system call each where the kernel has io_uring, for ReadFile to
-// return; each file is returned once. Whatever it does not read (a
-// missing or large file, a bad name, no io_uring) ReadFile reads itself,
-// with the same rules and errors.
-func (d *Dir) Prefetch(names []string) {
+// return, and with them the files others (each below the cache directory,
+// such as the validated copy of one of the directory's files) for
+// ReadOther. Each file is returned once. Whatever it does not read (a
+// missing or large file, a bad name, no io_uring) ReadFile and ReadOther
+// read themselves, with the same rules and errors.
+func (d *Dir) Prefetch(names []string, others ...Path) {
 	if d.fd < 0 {
 		return
 	}
-	var ok []string
+	var files []ringFile
+	var keys []string
 	for _, n := range names {
 		if validName(n) {
-			ok = append(ok, n)
+			files = append(files, ringFile{d.fd, n})
+			keys = append(keys, n)
 		}
 	}
-	for len(ok) > 0 {
-		batch := ok[:min(len(ok), ringSlots)]
-		ok = ok[len(batch):]
+	if root := d.c.dirfd; root != nil {
+		for _, o := range others {
+			if n, err := name(o.Area, o.Rel); err == nil {
+				files = append(files, ringFile{int(root.Fd()), n})
+				keys = append(keys, otherKey(o))
+			}
+		}
+	}
+	for len(files) > 0 {
+		batch, bkeys := files[:min(len(files), ringSlots)], keys[:min(len(files), ringSlots)]
+		files, keys = files[len(batch):], keys[len(batch):]
 		r := d.c.getRing()
 		if r == nil {
 			return
 		}
-		err := r.read(d.fd, batch, func(i int, data []byte) {
+		err := r.read(batch, func(i int, data []byte) {
 			if d.pre == nil {
-				d.pre = make(map[string][]byte, len(names))
+				d.pre = make(map[string][]byte, len(names)+len(others))
 			}
-			d.pre[batch[i]] = bytes.Clone(data)
+			d.pre[bkeys[i]] = bytes.Clone(data)
 		})
 		d.c.putRing(r, err)
 		if err != nil {
 			return
 		}
 	}
+}
+
+// Path is a file below the cache directory: relpath in area.
+type Path struct {
+	Area Area
+	Rel  string
+}
+
+// otherKey is the key in Dir.pre of a file other than the directory's
+// own, which are plain names: it cannot be one.
+func otherKey(p Path) string { return string(p.Area) + "/" + p.Rel }
+
+// ReadOther reads the regular file relpath of area, as Cache.ReadFile
+// does, taking it from what Prefetch read when it is there.
+func (d *Dir) ReadOther(area Area, relpath string) ([]byte, error) {
+	k := otherKey(Path{area, relpath})
+	if data, ok := d.pre[k]; ok {
+		delete(d.pre, k)
+		return data, nil
+	}
+	return d.c.ReadFile(area, relpath)
 }
 
 // List returns the names of the regular files directly in the directory,

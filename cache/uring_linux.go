@@ -172,19 +172,25 @@ type cqe struct {
 	flags    uint32
 }
 
-// read reads the files names (at most ringSlots) of the directory dirFD;
-// fn gets the contents of each file the ring read whole, in no particular
-// order. The slices fn gets are the ring's: fn copies what it keeps.
-func (r *ring) read(dirFD int, names []string, fn func(i int, data []byte)) error {
-	n := len(names)
+// ringFile is a file for a ring to read: name below the directory dirFD.
+type ringFile struct {
+	dirFD int
+	name  string
+}
+
+// read reads files (at most ringSlots); fn gets the contents of each file
+// the ring read whole, in no particular order. The slices fn gets are the
+// ring's: fn copies what it keeps.
+func (r *ring) read(files []ringFile, fn func(i int, data []byte)) error {
+	n := len(files)
 	if n == 0 {
 		return nil
 	}
 	r.names = r.names[:0]
 	offs := make([]int, n)
-	for i, name := range names {
+	for i, f := range files {
 		offs[i] = len(r.names)
-		r.names = append(r.names, name...)
+		r.names = append(r.names, f.name...)
 		r.names = append(r.names, 0)
 	}
 	var pin runtime.Pinner
@@ -200,7 +206,7 @@ func (r *ring) read(dirFD int, names []string, fn func(i int, data []byte)) erro
 	for i := range n {
 		r.results[i] = [2]int32{-1, -1}
 		slot := uint32(i)
-		put(sqe{opcode: ioringOpOpenat2, flags: iosqeIOHardlink, fd: int32(dirFD),
+		put(sqe{opcode: ioringOpOpenat2, flags: iosqeIOHardlink, fd: int32(files[i].dirFD),
 			addr: uint64(uintptr(unsafe.Pointer(&r.names[offs[i]]))),
 			len:  uint32(unsafe.Sizeof(openHow{})), off: uint64(uintptr(unsafe.Pointer(r.how))),
 			userData: uint64(i)<<2 | 0, fileIndex: slot + 1})

@@ -16,4 +16,9 @@ func newRing() (*ring, error) { return nil, errors.ErrUnsupported }
 
 func (*ring) close() {}
 
-func (*ring) read(int, []string, func(int, []byte)) error { return errors.ErrUnsupported }
+type ringFile struct {
+	dirFD int
+	name  string
+}
+
+func (*ring) read([]ringFile, func(int, []byte)) error { return errors.ErrUnsupported }

@@ -58,7 +58,32 @@ func (c *Client) OpenFreshDir(dirURI string) (validate.DirReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d, nil
+	return freshDir{d}, nil
+}
+
+// freshDir is the validate.DirReader and validate.Prefetcher of a
+// publication point directory of the latest download.
+type freshDir struct{ *cache.Dir }
+
+// Prefetch reads the files names of the directory and the files validURIs
+// of the validated store ahead.
+func (d freshDir) Prefetch(names, validURIs []string) {
+	var others []cache.Path
+	for _, uri := range validURIs {
+		if u, err := cache.ParseURI(uri); err == nil {
+			others = append(others, cache.Path{Area: cache.AreaValid, Rel: u.Path()})
+		}
+	}
+	d.Dir.Prefetch(names, others...)
+}
+
+// ReadValid reads uri from the validated store, as Client.Valid does.
+func (d freshDir) ReadValid(uri string) ([]byte, error) {
+	u, err := cache.ParseURI(uri)
+	if err != nil {
+		return nil, err
+	}
+	return d.ReadOther(cache.AreaValid, u.Path())
 }
 
 // Valid reads uri from the validated store.

@@ -339,7 +339,9 @@ func SortVRPs(v []VRP) { slices.SortFunc(v, CompareVRP) }
 // depend on the order of v except through that last, fully tied, case,
 // where the entries are identical anyway.
 func DedupVRPs(v []VRP, order TAOrder) []VRP {
-	slices.SortStableFunc(v, func(a, b VRP) int {
+	// Not a stable sort: VRPs the comparison finds equal are equal in
+	// every field, so their order cannot show.
+	slices.SortFunc(v, func(a, b VRP) int {
 		if c := CompareVRP(a, b); c != 0 {
 			return c
 		}

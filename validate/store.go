@@ -54,10 +54,13 @@ type DirReader interface {
 }
 
 // Prefetcher is implemented by a DirReader that reads many files at
-// once faster than one by one: Prefetch(names) reads them ahead for
-// ReadFile, which then returns each once.
+// once faster than one by one: Prefetch reads the files names of its
+// directory ahead for ReadFile, and the files validURIs of the validated
+// store for ReadValid (which reads what Store.Valid would); each is
+// returned once.
 type Prefetcher interface {
-	Prefetch(names []string)
+	Prefetch(names, validURIs []string)
+	ReadValid(uri string) ([]byte, error)
 }
 
 // DirOpener is implemented by a Store that opens publication point

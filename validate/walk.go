@@ -265,9 +265,11 @@ func (w *walker) visit(ca *CA, fresh bool) pointResult {
 			}
 			p.list = d.List
 			if pf, ok := d.(Prefetcher); ok {
-				// The point reads nearly every file of its directory.
+				// The point reads nearly every file of its directory, and
+				// the validated copy of its manifest to compare.
 				if names, err := d.List(); err == nil {
-					pf.Prefetch(names)
+					pf.Prefetch(names, []string{ca.Cert.Manifest})
+					p.readValid = pf.ReadValid
 				}
 			}
 		}
@@ -330,6 +332,7 @@ func (w *walker) newPoint(ca *CA, read func(string) ([]byte, error), fromCache b
 		store:     w.store,
 		log:       w.log,
 		read:      read,
+		readValid: w.store.Valid,
 		list:      func() ([]string, error) { return w.store.List(ca.Cert.CARepository) },
 		fromCache: fromCache,
 		iss:       issuing{ca: ca, expires: ca.Expires},
