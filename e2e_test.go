@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -298,6 +299,33 @@ func TestFetchEndToEnd(t *testing.T) {
 		t.Errorf("--no-memo: status %d, memo used:\n%s", status, grepLines(stderr, "memo"))
 	}
 	wantVRPs(t, "no memo", vrps, want)
+
+	// A byte of the cached c.roa changes in place (so in the validated
+	// copy too, a hard link of the same file): the next run finds its
+	// hash differs from the manifest's, says so, and ca1's point gives
+	// nothing, memo or not.
+	var cached []string
+	filepath.WalkDir(filepath.Join(w.dir, "cache"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Name() == "c.roa" {
+			cached = append(cached, p)
+		}
+		return nil
+	})
+	if len(cached) == 0 {
+		t.Fatal("c.roa not found in the cache")
+	}
+	data, err := os.ReadFile(cached[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cached[0], objecttest.FlipByte(data, len(data)/2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	status, vrps, stderr = w.run("-n", "-v")
+	if status != exitOK || !strings.Contains(stderr, "c.roa: RFC 9286 §6.5") {
+		t.Errorf("after a flipped byte in the cache: status %d, c.roa not named with RFC 9286 §6.5:\n%s", status, stderr)
+	}
+	wantVRPs(t, "flipped byte in the cache", vrps, allVRPs(1, 2))
 }
 
 // After a good run the rsync server goes away: the next run validates

@@ -22,8 +22,10 @@ type Dir struct {
 	// directory is read once.
 	names  []string
 	listed bool
-	// pre holds files read ahead by Prefetch until ReadFile takes them.
-	pre map[string][]byte
+	// pre and other hold files read ahead by Prefetch until ReadFile and
+	// ReadOther take them.
+	pre   map[string][]byte
+	other map[Path][]byte
 }
 
 // OpenDir opens the directory area/relpath. A missing directory gives an
@@ -49,12 +51,12 @@ func (c *Cache) OpenDir(area Area, relpath string) (*Dir, error) {
 // ReadFile reads the regular file file directly in the directory; a
 // missing one gives an error matching fs.ErrNotExist.
 func (d *Dir) ReadFile(file string) ([]byte, error) {
-	if !validName(file) {
-		return nil, fmt.Errorf("%w: bad file name %q", ErrBadPath, file)
-	}
-	if data, ok := d.pre[file]; ok {
+	if data, ok := d.pre[file]; ok { // only valid names were read ahead
 		delete(d.pre, file)
 		return data, nil
+	}
+	if !validName(file) {
+		return nil, fmt.Errorf("%w: bad file name %q", ErrBadPath, file)
 	}
 	if d.fd < 0 {
 		return d.c.ReadFile(d.area, d.rel+"/"+file)
@@ -74,33 +76,41 @@ func (d *Dir) Prefetch(names []string, others ...Path) {
 		return
 	}
 	var files []ringFile
-	var keys []string
+	var keys []Path // Area "" for a file of the directory
 	for _, n := range names {
 		if validName(n) {
 			files = append(files, ringFile{d.fd, n})
-			keys = append(keys, n)
+			keys = append(keys, Path{Rel: n})
 		}
 	}
 	if root := d.c.dirfd; root != nil {
 		for _, o := range others {
 			if n, err := name(o.Area, o.Rel); err == nil {
 				files = append(files, ringFile{int(root.Fd()), n})
-				keys = append(keys, otherKey(o))
+				keys = append(keys, o)
 			}
 		}
 	}
 	for len(files) > 0 {
-		batch, bkeys := files[:min(len(files), ringSlots)], keys[:min(len(files), ringSlots)]
-		files, keys = files[len(batch):], keys[len(batch):]
+		k := min(len(files), ringSlots)
+		batch, bkeys := files[:k], keys[:k]
+		files, keys = files[k:], keys[k:]
 		r := d.c.getRing()
 		if r == nil {
 			return
 		}
 		err := r.read(batch, func(i int, data []byte) {
-			if d.pre == nil {
-				d.pre = make(map[string][]byte, len(names)+len(others))
+			if bkeys[i].Area != "" {
+				if d.other == nil {
+					d.other = make(map[Path][]byte, len(others))
+				}
+				d.other[bkeys[i]] = bytes.Clone(data)
+				return
 			}
-			d.pre[bkeys[i]] = bytes.Clone(data)
+			if d.pre == nil {
+				d.pre = make(map[string][]byte, len(names))
+			}
+			d.pre[bkeys[i].Rel] = bytes.Clone(data)
 		})
 		d.c.putRing(r, err)
 		if err != nil {
@@ -115,16 +125,12 @@ type Path struct {
 	Rel  string
 }
 
-// otherKey is the key in Dir.pre of a file other than the directory's
-// own, which are plain names: it cannot be one.
-func otherKey(p Path) string { return string(p.Area) + "/" + p.Rel }
-
 // ReadOther reads the regular file relpath of area, as Cache.ReadFile
 // does, taking it from what Prefetch read when it is there.
 func (d *Dir) ReadOther(area Area, relpath string) ([]byte, error) {
-	k := otherKey(Path{area, relpath})
-	if data, ok := d.pre[k]; ok {
-		delete(d.pre, k)
+	k := Path{area, relpath}
+	if data, ok := d.other[k]; ok {
+		delete(d.other, k)
 		return data, nil
 	}
 	return d.c.ReadFile(area, relpath)

@@ -65,7 +65,7 @@ func TestDirPrefetch(t *testing.T) {
 		if prefetch {
 			d.Prefetch(names, others...)
 		}
-		ahead := len(d.pre)
+		ahead := len(d.pre) + len(d.other)
 		for _, o := range others {
 			data, err := d.ReadOther(o.Area, o.Rel)
 			wantData, wantErr := c.ReadFile(o.Area, o.Rel)
