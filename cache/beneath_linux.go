@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"strings"
 	"syscall"
 	"unsafe"
@@ -333,17 +334,17 @@ func (c *Cache) promoteFirst(srcBase, dstBase string, files []File) (done bool, 
 		if _, err := c.lstat(dstBase); err == nil || !errors.Is(err, fs.ErrNotExist) {
 			return false, nil // there but not listable: the slow way says why
 		}
-		if err := c.root.MkdirAll(dstBase, dirPerm); err != nil {
+		if err := c.mkdirAll(dstBase); err != nil {
 			return true, err
 		}
 	}
 	// Manifests last (Promote has checked the names).
-	order := make([]File, 0, len(files))
-	for _, mft := range []bool{false, true} {
-		for _, f := range files {
-			if strings.HasSuffix(f.Name, ".mft") == mft {
-				order = append(order, f)
-			}
+	var rest, mfts []File
+	for _, f := range files {
+		if strings.HasSuffix(f.Name, ".mft") {
+			mfts = append(mfts, f)
+		} else {
+			rest = append(rest, f)
 		}
 	}
 	var fds [2]int
@@ -368,22 +369,76 @@ func (c *Cache) promoteFirst(srcBase, dstBase string, files []File) (done bool, 
 		}
 		return true, err
 	}
-	for _, f := range order {
-		// linkat without AT_SYMLINK_FOLLOW links a symbolic link itself,
-		// never its target; the read below refuses anything not regular.
-		if err := linkat(srcFD, f.Name, dstFD, f.Name); err != nil {
-			return undo(&os.LinkError{Op: "linkat", Old: srcBase + "/" + f.Name, New: dstBase + "/" + f.Name, Err: err})
+	for _, group := range [][]File{rest, mfts} {
+		names := make([]string, len(group))
+		for i, f := range group {
+			// linkat without AT_SYMLINK_FOLLOW links a symbolic link
+			// itself, never its target; the read below refuses anything
+			// not regular.
+			if err := linkat(srcFD, f.Name, dstFD, f.Name); err != nil {
+				return undo(&os.LinkError{Op: "linkat", Old: srcBase + "/" + f.Name, New: dstBase + "/" + f.Name, Err: err})
+			}
+			linked = append(linked, f.Name)
+			names[i] = f.Name
 		}
-		linked = append(linked, f.Name)
-		data, err := c.readBeneath(dstBase + "/" + f.Name)
+		err := c.eachFileAt(dstFD, dstBase, names, func(i int, data []byte) error {
+			if sha256.Sum256(data) != group[i].Hash {
+				return fmt.Errorf("%s/%s: %w", srcBase, group[i].Name, ErrHashMismatch)
+			}
+			return nil
+		})
 		if err != nil {
 			return undo(err)
 		}
-		if sha256.Sum256(data) != f.Hash {
-			return undo(fmt.Errorf("%s/%s: %w", srcBase, f.Name, ErrHashMismatch))
-		}
 	}
 	return true, nil
+}
+
+// eachFileAt reads the regular files names of the directory dirFD (dir in
+// errors) whole and gives each to fn, in no particular order, stopping at
+// the first error: through an io_uring ring in batches where there is
+// one, the files it does not read whole one by one. The data fn gets is
+// only valid during the call.
+func (c *Cache) eachFileAt(dirFD int, dir string, names []string, fn func(i int, data []byte) error) error {
+	done := make([]bool, len(names))
+	var ferr error
+	for start := 0; start < len(names); start += ringSlots {
+		batch := names[start:min(len(names), start+ringSlots)]
+		r := c.getRing()
+		if r == nil {
+			break
+		}
+		files := make([]ringFile, len(batch))
+		for i, n := range batch {
+			files[i] = ringFile{dirFD, n}
+		}
+		err := r.read(files, func(i int, data []byte) {
+			if ferr == nil {
+				ferr = fn(start+i, data)
+			}
+			done[start+i] = true
+		})
+		c.putRing(r, err)
+		if ferr != nil {
+			return ferr
+		}
+		if err != nil {
+			break
+		}
+	}
+	for i, n := range names {
+		if done[i] {
+			continue
+		}
+		data, err := c.readAt(dirFD, dir, n)
+		if err != nil {
+			return err
+		}
+		if err := fn(i, data); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func linkat(oldDirFD int, oldName string, newDirFD int, newName string) error {
@@ -447,3 +502,58 @@ func (c *Cache) listFD(fd int, name string) ([]string, error) {
 }
 
 func closeFD(fd int) error { return syscall.Close(fd) }
+
+// mkdirAll makes the directory name below the cache directory and any
+// parents it lacks, as os.Root.MkdirAll does, in three system calls when
+// only the last is missing (openat2 of the parent, mkdirat, close) where
+// os.Root opens every component of the path in turn.
+func (c *Cache) mkdirAll(name string) error {
+	parent, base := path.Split(name)
+	parent = strings.TrimSuffix(parent, "/")
+	if parent == "" || base == "" || c.dirfd == nil || c.noOpenat2.Load() {
+		return c.root.MkdirAll(name, dirPerm)
+	}
+	fd, err := c.openat2(parent, oPath|syscall.O_DIRECTORY)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := c.mkdirAll(parent); err != nil {
+			return err
+		}
+		fd, err = c.openat2(parent, oPath|syscall.O_DIRECTORY)
+	}
+	if err == errNoOpenat2 {
+		return c.root.MkdirAll(name, dirPerm)
+	}
+	if err != nil {
+		return err
+	}
+	defer syscall.Close(fd)
+	err = mkdirat(fd, base, uint32(dirPerm))
+	if err == syscall.EEXIST {
+		// There already: it must be a directory, reached without a link.
+		dfd, err := c.openat2At(fd, base, oPath|syscall.O_DIRECTORY)
+		if err != nil {
+			return err
+		}
+		return syscall.Close(dfd)
+	}
+	if err != nil {
+		return &os.PathError{Op: "mkdirat", Path: name, Err: err}
+	}
+	return nil
+}
+
+func mkdirat(dirFD int, name string, perm uint32) error {
+	p, err := syscall.BytePtrFromString(name)
+	if err != nil {
+		return err
+	}
+	for {
+		_, _, errno := syscall.Syscall(syscall.SYS_MKDIRAT, uintptr(dirFD), uintptr(unsafe.Pointer(p)), uintptr(perm))
+		if errno != syscall.EINTR {
+			if errno != 0 {
+				return errno
+			}
+			return nil
+		}
+	}
+}

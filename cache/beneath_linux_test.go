@@ -114,3 +114,32 @@ func TestReadBeneath(t *testing.T) {
 		t.Error("ReadFile read a FIFO")
 	}
 }
+
+// mkdirAll makes missing parents, accepts a directory already there, and
+// refuses a file or a symbolic link in the way (a link to a directory
+// outside the cache too).
+func TestMkdirAllBeneath(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, dir)
+	for _, n := range []string{"valid/h/m/a/b", "valid/h/m/a/b", "valid/h/m/a/c", "valid/top"} {
+		if err := c.mkdirAll(n); err != nil {
+			t.Fatalf("mkdirAll(%s): %v", n, err)
+		}
+		if fi, err := os.Lstat(filepath.Join(dir, n)); err != nil || !fi.IsDir() {
+			t.Fatalf("%s: %v, %v", n, fi, err)
+		}
+	}
+	mustWrite(t, c, AreaValid, "h/file", "x")
+	outside := t.TempDir()
+	if err := os.Symlink(outside, filepath.Join(dir, "valid", "h", "link")); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"valid/h/file", "valid/h/file/sub", "valid/h/link", "valid/h/link/sub"} {
+		if err := c.mkdirAll(n); err == nil {
+			t.Errorf("mkdirAll(%s) succeeded", n)
+		}
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) > 0 {
+		t.Errorf("made %v outside the cache", entries)
+	}
+}

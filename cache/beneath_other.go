@@ -31,3 +31,5 @@ func (c *Cache) readAt(int, string, string) ([]byte, error) { return nil, errNoO
 func (c *Cache) listFD(int, string) ([]string, error) { return nil, errNoOpenat2 }
 
 func closeFD(int) error { return nil }
+
+func (c *Cache) mkdirAll(name string) error { return c.root.MkdirAll(name, dirPerm) }

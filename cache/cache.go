@@ -368,7 +368,7 @@ func (c *Cache) MkdirAll(area Area, relpath string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := c.root.MkdirAll(n, dirPerm); err != nil {
+	if err := c.mkdirAll(n); err != nil {
 		return "", err
 	}
 	return filepath.Join(c.dir, filepath.FromSlash(n)), nil

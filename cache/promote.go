@@ -262,7 +262,7 @@ func (c *Cache) applyJournal(jname string, j *journal) error {
 		return err
 	}
 	dst := string(AreaValid) + "/" + j.Dir
-	if err := c.root.MkdirAll(dst, dirPerm); err != nil {
+	if err := c.mkdirAll(dst); err != nil {
 		return err
 	}
 	for _, m := range j.Moves {

@@ -52,7 +52,7 @@ func (c *Cache) BeginRRDP(notifyURI string, delta bool) (*RRDPStage, error) {
 	if err := c.root.RemoveAll(s.stage); err != nil {
 		return nil, fmt.Errorf("cache: rrdp stage of %s: %w", notifyURI, err)
 	}
-	if err := c.root.MkdirAll(s.stage, dirPerm); err != nil {
+	if err := c.mkdirAll(s.stage); err != nil {
 		return nil, fmt.Errorf("cache: rrdp stage of %s: %w", notifyURI, err)
 	}
 	return s, nil
@@ -78,7 +78,7 @@ func (s *RRDPStage) Write(rel string, r io.Reader) error {
 	defer s.c.createMu.Unlock()
 	// A snapshot's files share a few directories: each is made once.
 	if dir := parent(n); !s.made[dir] {
-		if err := s.c.root.MkdirAll(dir, dirPerm); err != nil {
+		if err := s.c.mkdirAll(dir); err != nil {
 			return fmt.Errorf("cache: %w", err)
 		}
 		s.made[dir] = true
@@ -188,7 +188,7 @@ func (s *RRDPStage) commit(st *RRDPState) error {
 	}
 	for _, rel := range moves {
 		dst := s.dir + "/" + rel
-		if err := s.c.root.MkdirAll(path.Dir(dst), dirPerm); err != nil {
+		if err := s.c.mkdirAll(path.Dir(dst)); err != nil {
 			return err
 		}
 		if err := s.c.root.Rename(s.stage+"/"+rel, dst); err != nil {

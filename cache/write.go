@@ -116,7 +116,7 @@ func (c *Cache) createTemp() (*os.File, string, error) {
 func (c *Cache) commitTemp(f *os.File, tmp, dst string) error {
 	err := errors.Join(f.Sync(), f.Close())
 	if err == nil {
-		err = c.root.MkdirAll(parent(dst), dirPerm)
+		err = c.mkdirAll(parent(dst))
 	}
 	if err == nil {
 		err = c.root.Rename(tmp, dst)
