@@ -108,4 +108,12 @@ func TestDirPrefetch(t *testing.T) {
 	if len(c.broken) > 0 || c.noUring.Load() && ahead > 0 {
 		t.Errorf("ring state: %d broken, noUring %v", len(c.broken), c.noUring.Load())
 	}
+
+	// Without io_uring (as under a seccomp filter that refuses it),
+	// Prefetch reads nothing and ReadFile still reads everything.
+	c.noUring.Store(true)
+	got, failed, ahead = read(true)
+	if ahead != 0 || !maps.Equal(got, want) || !maps.Equal(failed, plainFailed) {
+		t.Errorf("without io_uring: %d read ahead, %d files read, %d refused", ahead, len(got), len(failed))
+	}
 }

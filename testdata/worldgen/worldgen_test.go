@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/xml"
+	"fmt"
 	"io/fs"
 	"net/netip"
 	"os"
@@ -572,5 +573,48 @@ func TestDistinctEE(t *testing.T) {
 	})
 	if len(owner) != p.keysNeeded() {
 		t.Errorf("%d distinct keys in use, want %d", len(owner), p.keysNeeded())
+	}
+}
+
+// Every repository is a module of its own in its host's rsyncd
+// configuration, whose path holds exactly that repository's publication
+// points; the "ta" module holds the TA certificates.
+func TestRsyncModules(t *testing.T) {
+	cfg, w := buildTiny(t)
+	modules := map[string]string{} // rsync://host:port/module/ -> path
+	for h := range cfg.Hosts {
+		conf := string(readFile(t, filepath.Join(cfg.Out, "serve", "rsyncd-"+host(h)+".conf")))
+		var name string
+		for _, line := range strings.Split(conf, "\n") {
+			line = strings.TrimSpace(line)
+			if m, ok := strings.CutPrefix(line, "["); ok {
+				name = strings.TrimSuffix(m, "]")
+			}
+			if p, ok := strings.CutPrefix(line, "path = "); ok {
+				modules[fmt.Sprintf("rsync://%s:%d/%s/", host(h), cfg.RsyncPort, name)] = p
+			}
+		}
+	}
+	for _, r := range w.Repositories {
+		dir, ok := modules[r.RsyncBase]
+		if !ok {
+			t.Errorf("%s: no module %s in %v", r.Name, r.RsyncBase, modules)
+			continue
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil || len(entries) != r.CAs {
+			t.Errorf("%s: module %s holds %d entries (%v), want its %d publication points", r.Name, dir, len(entries), err, r.CAs)
+		}
+	}
+	for _, ta := range w.TAs {
+		for _, u := range ta.URIs {
+			if rest, ok := strings.CutPrefix(u, "rsync://"); ok {
+				hostPort, file, _ := strings.Cut(rest, "/ta/")
+				dir, ok := modules["rsync://"+hostPort+"/ta/"]
+				if _, err := os.Stat(filepath.Join(dir, file)); !ok || err != nil {
+					t.Errorf("%s: %s not in a module ta (%v)", ta.Name, u, err)
+				}
+			}
+		}
 	}
 }
