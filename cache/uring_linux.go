@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -37,16 +38,30 @@ type ring struct {
 	names   []byte     // NUL-terminated file names of the batch
 	how     *openHow   // shared by every openat2 of a batch
 	results [][2]int32 // per slot: openat2 result, read result
+	// wait is how long a batch may go without progress before what is
+	// in flight is cancelled.
+	wait time.Duration
+	ts   syscall.Timespec
+	arg  getEventsArg
 }
+
+// ringWait is a ring's wait: reading 32 small files takes milliseconds,
+// even from a slow disk.
+const ringWait = 30 * time.Second
 
 const (
 	sysIoUringSetup    = 425
 	sysIoUringEnter    = 426
 	sysIoUringRegister = 427
 
-	ioringOpClose   = 19
-	ioringOpRead    = 22
-	ioringOpOpenat2 = 28
+	ioringOpAsyncCancel = 14
+	ioringOpClose       = 19
+	ioringOpRead        = 22
+	ioringOpOpenat2     = 28
+
+	ioringAsyncCancelAny = 1 << 2
+	// cancelUserData marks the completion of a cancellation.
+	cancelUserData = 1<<63 | 3
 
 	iosqeFixedFile  = 1 << 0
 	iosqeIOHardlink = 1 << 3
@@ -54,6 +69,8 @@ const (
 	ioringSetupSubmitAll = 1 << 7
 	ioringFeatSingleMmap = 1 << 0
 	ioringEnterGetevents = 1 << 0
+	ioringEnterExtArg    = 1 << 3
+	ioringFeatExtArg     = 1 << 8
 	ioringRegisterFiles2 = 13
 	ioringRsrcRegSparse  = 1 << 0
 
@@ -75,6 +92,14 @@ type ioUringParams struct {
 	resv                                                                   [3]uint32
 	sqOff                                                                  [10]uint32 // head tail ring_mask ring_entries flags dropped array resv1 user_addr(u64)
 	cqOff                                                                  [10]uint32 // head tail ring_mask ring_entries overflow cqes flags resv1 user_addr(u64)
+}
+
+// getEventsArg is struct io_uring_getevents_arg: here only a timeout.
+type getEventsArg struct {
+	sigmask   uint64
+	sigmaskSz uint32
+	minWait   uint32
+	ts        uint64 // *syscall.Timespec
 }
 
 // rsrcRegister is struct io_uring_rsrc_register.
@@ -100,7 +125,7 @@ func newRing() (*ring, error) {
 		r.close()
 		return nil, err
 	}
-	if p.features&ioringFeatSingleMmap == 0 {
+	if p.features&ioringFeatSingleMmap == 0 || p.features&ioringFeatExtArg == 0 {
 		return fail(syscall.ENOSYS)
 	}
 	size := max(p.sqOff[6]+p.sqEntries*4, p.cqOff[5]+p.cqEntries*cqeSize)
@@ -134,6 +159,7 @@ func newRing() (*ring, error) {
 	r.bufs = make([]byte, ringSlots*ringSlotSize)
 	r.how = &openHow{flags: uint64(syscall.O_RDONLY | syscall.O_NONBLOCK), resolve: resolveBeneath | resolveNoSymlinks | resolveNoMagiclinks}
 	r.results = make([][2]int32, ringSlots)
+	r.wait = ringWait
 	return r, nil
 }
 
@@ -198,6 +224,7 @@ func (r *ring) read(files []ringFile, fn func(i int, data []byte)) error {
 	pin.Pin(&r.names[0])
 	pin.Pin(&r.bufs[0])
 	pin.Pin(r.how)
+	pin.Pin(r)
 	tail := atomic.LoadUint32(r.sqTail)
 	put := func(s sqe) {
 		*(*sqe)(unsafe.Add(r.sqes, uintptr(tail&r.sqMask)*sqeSize)) = s
@@ -216,20 +243,37 @@ func (r *ring) read(files []ringFile, fn func(i int, data []byte)) error {
 		put(sqe{opcode: ioringOpClose, userData: uint64(i)<<2 | 2, fileIndex: slot + 1})
 	}
 	atomic.StoreUint32(r.sqTail, tail)
-	start, pending, fails := tail-uint32(3*n), 3*n, 0
+	start, pending, fails, cancelled := tail-uint32(3*n), 3*n, 0, false
 	for pending > 0 {
+		// Wait at most r.wait for progress: a file that blocks (a FIFO
+		// planted in the cache with a writer that never writes) must
+		// not hang the run. The ordinary path then reports it.
+		// (The timeout and its argument live in the ring, on the heap:
+		// a stack may move, and the kernel reads them by address.)
+		r.ts = syscall.NsecToTimespec(int64(r.wait))
+		r.arg = getEventsArg{ts: uint64(uintptr(unsafe.Pointer(&r.ts)))}
 		_, _, errno := syscall.Syscall6(sysIoUringEnter, uintptr(r.fd), uintptr(tail-atomic.LoadUint32(r.sqHead)),
-			uintptr(pending), ioringEnterGetevents, 0, 0)
-		pending -= r.reap()
+			uintptr(pending), ioringEnterGetevents|ioringEnterExtArg, uintptr(unsafe.Pointer(&r.arg)), unsafe.Sizeof(r.arg))
+		got := r.reap()
+		pending -= got
 		switch {
-		case errno == 0 || errno == syscall.EINTR:
+		case errno == 0 || errno == syscall.EINTR || errno == syscall.ETIME && got > 0:
 			fails = 0
-		case atomic.LoadUint32(r.sqHead) == start:
+		case errno == syscall.ETIME && !cancelled:
+			// No progress: cancel whatever is still in flight, then
+			// wait for those completions (ECANCELED, EINTR).
+			*(*sqe)(unsafe.Add(r.sqes, uintptr(tail&r.sqMask)*sqeSize)) = sqe{opcode: ioringOpAsyncCancel,
+				opFlags: ioringAsyncCancelAny, userData: cancelUserData}
+			tail++
+			atomic.StoreUint32(r.sqTail, tail)
+			pending++
+			cancelled = true
+		case errno != syscall.ETIME && atomic.LoadUint32(r.sqHead) == start:
 			// Nothing went in: take the entries back.
 			atomic.StoreUint32(r.sqTail, start)
 			return errno
 		default:
-			if fails++; fails > 100 {
+			if fails++; fails > 100 || errno == syscall.ETIME {
 				// Entries in flight may still write into the buffers:
 				// the ring is not to be used or freed again.
 				return errRingBroken
@@ -256,7 +300,7 @@ func (r *ring) reap() int {
 	for ; head != tail; head++ {
 		c := (*cqe)(unsafe.Add(r.cqes, uintptr(head&r.cqMask)*cqeSize))
 		i, op := c.userData>>2, c.userData&3
-		if op < 2 {
+		if op < 2 && c.userData != cancelUserData {
 			r.results[i][op] = c.res
 		}
 		k++

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // Prefetch reads a directory's files ahead, in batches, and ReadFile then
@@ -115,5 +116,56 @@ func TestDirPrefetch(t *testing.T) {
 	got, failed, ahead = read(true)
 	if ahead != 0 || !maps.Equal(got, want) || !maps.Equal(failed, plainFailed) {
 		t.Errorf("without io_uring: %d read ahead, %d files read, %d refused", ahead, len(got), len(failed))
+	}
+}
+
+// A FIFO with a writer that never writes, planted in the cache, does not
+// hang a prefetch: the ring cancels what made no progress within its
+// wait, and ReadFile then refuses the FIFO the ordinary way while the
+// regular files are read.
+func TestDirPrefetchBlockingFIFO(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, dir)
+	mustWrite(t, c, AreaRsync, "h/repo/a.roa", "a")
+	fifo := filepath.Join(dir, "rsync", "h", "repo", "w.roa")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := os.OpenFile(fifo, os.O_RDWR, 0) // a writer, so reads wait
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	r, err := newRing()
+	if err != nil {
+		t.Logf("no io_uring here (%v): nothing to hang", err)
+		return
+	}
+	r.wait = 200 * time.Millisecond
+	c.putRing(r, nil)
+
+	d, err := c.OpenDir(AreaRsync, "h/repo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Prefetch([]string{"a.roa", "w.roa"})
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Prefetch hangs on a FIFO")
+	}
+	if got, err := d.ReadFile("a.roa"); err != nil || string(got) != "a" {
+		t.Errorf("ReadFile(a.roa) = %q, %v", got, err)
+	}
+	if got, err := d.ReadFile("w.roa"); err == nil {
+		t.Errorf("ReadFile of a FIFO = %q", got)
+	}
+	if len(c.broken) > 0 {
+		t.Errorf("the ring broke: its requests did not finish after the cancel")
 	}
 }
