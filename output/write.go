@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tally-rpki/tally/validate"
 )
@@ -31,25 +34,35 @@ func Write(ctx context.Context, dir string, formats []Format, r *validate.Result
 	if err := checkFiles(formats); err != nil {
 		return err
 	}
-	var temps []string
+	temps := make([]string, len(formats))
 	defer func() {
 		if err != nil {
 			for _, t := range temps {
-				os.Remove(t) // already renamed ones are gone; nothing to report
+				if t != "" {
+					os.Remove(t) // already renamed ones are gone; nothing to report
+				}
 			}
 		}
 	}()
-	for _, f := range formats {
-		if err := ctx.Err(); err != nil {
-			return context.Cause(ctx)
-		}
-		tmp, err := writeTemp(dir, f, r)
-		if tmp != "" {
-			temps = append(temps, tmp)
-		}
-		if err != nil {
-			return fmt.Errorf("write %s: %w", filepath.Join(dir, f.File), err)
-		}
+	// The files are written side by side: each is formatted and synced
+	// on its own, and a run waits for the slowest rather than the sum.
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, f := range formats {
+		g.Go(func() error {
+			if err := ctx.Err(); err != nil {
+				return context.Cause(ctx)
+			}
+			tmp, err := writeTemp(dir, f, r)
+			temps[i] = tmp
+			if err != nil {
+				return fmt.Errorf("write %s: %w", filepath.Join(dir, f.File), err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	if err := ctx.Err(); err != nil {
 		return context.Cause(ctx)
