@@ -281,13 +281,27 @@ func (r *ring) read(files []ringFile, fn func(i int, data []byte)) error {
 		}
 	}
 	runtime.KeepAlive(r)
+	unsupported := 0
 	for i := range n {
-		if o, rd := r.results[i][0], r.results[i][1]; o >= 0 && rd > 0 && rd < ringSlotSize {
+		o, rd := r.results[i][0], r.results[i][1]
+		if o >= 0 && rd > 0 && rd < ringSlotSize {
 			fn(i, r.bufs[i*ringSlotSize:i*ringSlotSize+int(rd)])
 		}
+		switch syscall.Errno(-o) {
+		case syscall.EINVAL, syscall.EOPNOTSUPP, syscall.ENOSYS:
+			unsupported++
+		}
+	}
+	if unsupported == n {
+		// A kernel that takes the ring but not these operations on
+		// it: every file would go the ordinary way anyway.
+		return errRingUnsupported
 	}
 	return nil
 }
+
+// errRingUnsupported says the kernel refused the ring's operations.
+var errRingUnsupported = errors.New("io_uring operations not supported")
 
 // errRingBroken says a ring's requests did not all complete: its memory
 // may still be written to, so it is kept but never used again.

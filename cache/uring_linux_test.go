@@ -169,3 +169,31 @@ func TestDirPrefetchBlockingFIFO(t *testing.T) {
 		t.Errorf("the ring broke: its requests did not finish after the cancel")
 	}
 }
+
+// A kernel that sets up a ring but refuses the operations on it (here
+// provoked with a resolve flag openat2 does not know) turns io_uring off
+// for the cache; the files are read the ordinary way.
+func TestDirPrefetchRingRefused(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, dir)
+	mustWrite(t, c, AreaRsync, "h/repo/a.roa", "a")
+	r, err := newRing()
+	if err != nil {
+		t.Logf("no io_uring here (%v)", err)
+		return
+	}
+	r.how.resolve |= 1 << 40
+	c.putRing(r, nil)
+	d, err := c.OpenDir(AreaRsync, "h/repo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	d.Prefetch([]string{"a.roa"})
+	if !c.noUring.Load() || len(d.pre) != 0 {
+		t.Errorf("after refused operations: noUring %v, %d read ahead", c.noUring.Load(), len(d.pre))
+	}
+	if got, err := d.ReadFile("a.roa"); err != nil || string(got) != "a" {
+		t.Errorf("ReadFile(a.roa) = %q, %v", got, err)
+	}
+}
