@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tally-rpki/tally/cache"
+	"github.com/tally-rpki/tally/fetch/fetchtest"
 )
 
 // notice is a notification document with every field under the test's
@@ -33,20 +34,16 @@ type noticeDelta struct {
 }
 
 func (n notice) xml() []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, `<notification xmlns="http://www.ripe.net/rpki/rrdp" version="1" session_id="%s" serial="%d">`+"\n",
-		n.session, n.serial)
-	fmt.Fprintf(&b, "<snapshot uri=%q hash=%q/>\n", n.snapURI, hexHash(n.snapHash))
+	var refs []fetchtest.DeltaRef
 	for _, d := range n.deltas {
-		fmt.Fprintf(&b, "<delta serial=\"%d\" uri=%q hash=%q/>\n", d.serial, d.uri, hexHash(d.doc))
+		refs = append(refs, fetchtest.DeltaRef{Serial: d.serial, URI: d.uri, Hashed: d.doc})
 	}
-	b.WriteString("</notification>\n")
-	return []byte(b.String())
+	return fetchtest.NotificationDoc(n.session, n.serial, n.snapURI, n.snapHash, refs)
 }
 
 // doc is an RRDP snapshot or delta of any session.
 func doc(kind, sess string, serial int, elems []elem) []byte {
-	return bytes.Replace(updateXML(kind, serial, elems), []byte(session), []byte(sess), 1)
+	return fetchtest.UpdateDoc(kind, sess, serial, toElems(elems))
 }
 
 const session2 = "0c6f31e1-4a2b-4e36-9b0f-5a7e2d1c3b4a"

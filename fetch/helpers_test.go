@@ -1,16 +1,12 @@
 package fetch
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
@@ -80,35 +76,24 @@ func openCache(t *testing.T) *cache.Cache {
 	return c
 }
 
-func hexHash(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
-}
-
-// elem is one publish or withdraw element.
+// elem is one publish or withdraw element (fetchtest.Elem).
 type elem struct {
 	uri      string
 	content  []byte // nil for a withdraw
 	replaces []byte // content replaced or withdrawn; nil for a new object
 }
 
-func updateXML(kind string, serial int, elems []elem) []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, `<%s xmlns="http://www.ripe.net/rpki/rrdp" version="1" session_id="%s" serial="%d">`+"\n",
-		kind, session, serial)
-	for _, e := range elems {
-		hash := ""
-		if e.replaces != nil {
-			hash = ` hash="` + hexHash(e.replaces) + `"`
-		}
-		if e.content == nil {
-			fmt.Fprintf(&b, "<withdraw uri=%q%s/>\n", e.uri, hash)
-			continue
-		}
-		fmt.Fprintf(&b, "<publish uri=%q%s>%s</publish>\n", e.uri, hash, base64.StdEncoding.EncodeToString(e.content))
+func toElems(elems []elem) []fetchtest.Elem {
+	out := make([]fetchtest.Elem, len(elems))
+	for i, e := range elems {
+		out[i] = fetchtest.Elem{URI: e.uri, Content: e.content, Replaces: e.replaces}
 	}
-	fmt.Fprintf(&b, "</%s>\n", kind)
-	return []byte(b.String())
+	return out
+}
+
+// updateXML is a snapshot or delta of the tests' session.
+func updateXML(kind string, serial int, elems []elem) []byte {
+	return fetchtest.UpdateDoc(kind, session, serial, toElems(elems))
 }
 
 // delta is a delta's serial and document for notificationXML.
@@ -125,16 +110,12 @@ func (s *server) publishRepo(serial int, snap []byte, snapHash []byte, deltas []
 		snapHash = snap
 	}
 	s.set(fmt.Sprintf("/snapshot-%d.xml", serial), snap)
-	var b strings.Builder
-	fmt.Fprintf(&b, `<notification xmlns="http://www.ripe.net/rpki/rrdp" version="1" session_id="%s" serial="%d">`+"\n",
-		session, serial)
-	fmt.Fprintf(&b, "<snapshot uri=\"%s/snapshot-%d.xml\" hash=\"%s\"/>\n", s.URL, serial, hexHash(snapHash))
+	var refs []fetchtest.DeltaRef
 	for _, d := range deltas {
 		s.set(fmt.Sprintf("/delta-%d.xml", d.serial), d.doc)
-		fmt.Fprintf(&b, "<delta serial=\"%d\" uri=\"%s/delta-%d.xml\" hash=\"%s\"/>\n", d.serial, s.URL, d.serial, hexHash(d.doc))
+		refs = append(refs, fetchtest.DeltaRef{Serial: d.serial, URI: fmt.Sprintf("%s/delta-%d.xml", s.URL, d.serial), Hashed: d.doc})
 	}
-	b.WriteString("</notification>\n")
-	s.set("/notify.xml", []byte(b.String()))
+	s.set("/notify.xml", fetchtest.NotificationDoc(session, serial, fmt.Sprintf("%s/snapshot-%d.xml", s.URL, serial), snapHash, refs))
 	return s.URL + "/notify.xml"
 }
 

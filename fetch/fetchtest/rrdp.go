@@ -49,49 +49,88 @@ func (r *Repo) DeltaPath(serial int) string { return fmt.Sprintf("%s/%d/delta.xm
 // the next serial.
 func (r *Repo) Publish(files map[string][]byte) {
 	r.Serial++
-	var delta strings.Builder
+	var delta, snap []Elem
 	for _, uri := range slices.Sorted(maps.Keys(files)) {
 		old, had := r.files[uri]
 		switch {
 		case !had:
-			fmt.Fprintf(&delta, "<publish uri=%q>%s</publish>\n", uri, base64.StdEncoding.EncodeToString(files[uri]))
+			delta = append(delta, Elem{URI: uri, Content: files[uri]})
 		case string(old) != string(files[uri]):
-			fmt.Fprintf(&delta, "<publish uri=%q hash=%q>%s</publish>\n", uri, hash(old),
-				base64.StdEncoding.EncodeToString(files[uri]))
+			delta = append(delta, Elem{URI: uri, Content: files[uri], Replaces: old})
 		}
+		snap = append(snap, Elem{URI: uri, Content: files[uri]})
 	}
 	for _, uri := range slices.Sorted(maps.Keys(r.files)) {
 		if _, keep := files[uri]; !keep {
-			fmt.Fprintf(&delta, "<withdraw uri=%q hash=%q/>\n", uri, hash(r.files[uri]))
+			delta = append(delta, Elem{URI: uri, Replaces: r.files[uri]})
 		}
 	}
-	var snap strings.Builder
-	for _, uri := range slices.Sorted(maps.Keys(files)) {
-		fmt.Fprintf(&snap, "<publish uri=%q>%s</publish>\n", uri, base64.StdEncoding.EncodeToString(files[uri]))
-	}
-	if r.Serial > 1 && delta.Len() > 0 {
-		d := []byte(r.doc("delta", delta.String()))
+	if r.Serial > 1 && len(delta) > 0 {
+		d := UpdateDoc("delta", r.Session, r.Serial, delta)
 		r.deltas = append(r.deltas, repoDelta{r.Serial, r.DeltaPath(r.Serial), d})
 		r.srv.Set(r.DeltaPath(r.Serial), d)
 	}
-	s := []byte(r.doc("snapshot", snap.String()))
+	s := UpdateDoc("snapshot", r.Session, r.Serial, snap)
 	r.srv.Set(r.SnapshotPath(r.Serial), s)
 	r.files = maps.Clone(files)
 
-	var n strings.Builder
-	fmt.Fprintf(&n, `<notification xmlns="http://www.ripe.net/rpki/rrdp" version="1" session_id="%s" serial="%d">`+"\n",
-		r.Session, r.Serial)
-	fmt.Fprintf(&n, "<snapshot uri=\"%s%s\" hash=\"%s\"/>\n", r.srv.URL, r.SnapshotPath(r.Serial), hash(s))
+	var refs []DeltaRef
 	for _, d := range slices.Backward(r.deltas) {
-		fmt.Fprintf(&n, "<delta serial=\"%d\" uri=\"%s%s\" hash=\"%s\"/>\n", d.serial, r.srv.URL, d.path, hash(d.doc))
+		refs = append(refs, DeltaRef{Serial: d.serial, URI: r.srv.URL + d.path, Hashed: d.doc})
 	}
-	n.WriteString("</notification>\n")
-	r.srv.Set(r.prefix+"/notify.xml", []byte(n.String()))
+	r.srv.Set(r.prefix+"/notify.xml", NotificationDoc(r.Session, r.Serial, r.srv.URL+r.SnapshotPath(r.Serial), s, refs))
 }
 
-func (r *Repo) doc(kind, body string) string {
-	return fmt.Sprintf(`<%s xmlns="http://www.ripe.net/rpki/rrdp" version="1" session_id="%s" serial="%d">`+"\n%s</%s>\n",
-		kind, r.Session, r.Serial, body, kind)
+// Elem is one element of an RRDP snapshot or delta: a publish of Content,
+// or a withdraw when Content is nil. Replaces is the content replaced or
+// withdrawn, whose hash the element carries; nil for a new object.
+type Elem struct {
+	URI      string
+	Content  []byte
+	Replaces []byte
+}
+
+// UpdateDoc is an RRDP snapshot or delta document (kind "snapshot" or
+// "delta") of a session and serial, holding elems in order.
+func UpdateDoc(kind, session string, serial int, elems []Elem) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<%s xmlns="http://www.ripe.net/rpki/rrdp" version="1" session_id="%s" serial="%d">`+"\n",
+		kind, session, serial)
+	for _, e := range elems {
+		h := ""
+		if e.Replaces != nil {
+			h = ` hash="` + hash(e.Replaces) + `"`
+		}
+		if e.Content == nil {
+			fmt.Fprintf(&b, "<withdraw uri=%q%s/>\n", e.URI, h)
+			continue
+		}
+		fmt.Fprintf(&b, "<publish uri=%q%s>%s</publish>\n", e.URI, h, base64.StdEncoding.EncodeToString(e.Content))
+	}
+	fmt.Fprintf(&b, "</%s>\n", kind)
+	return []byte(b.String())
+}
+
+// DeltaRef is a delta as a notification lists it: Hashed is the bytes
+// whose hash is listed (the delta itself, or something else to lie).
+type DeltaRef struct {
+	Serial int
+	URI    string
+	Hashed []byte
+}
+
+// NotificationDoc is an RRDP notification listing the snapshot at snapURI
+// with the hash of snapHashed, and deltas in the order given.
+func NotificationDoc(session string, serial int, snapURI string, snapHashed []byte, deltas []DeltaRef) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<notification xmlns="http://www.ripe.net/rpki/rrdp" version="1" session_id="%s" serial="%d">`+"\n",
+		session, serial)
+	fmt.Fprintf(&b, "<snapshot uri=%q hash=%q/>\n", snapURI, hash(snapHashed))
+	for _, d := range deltas {
+		fmt.Fprintf(&b, "<delta serial=\"%d\" uri=%q hash=%q/>\n", d.Serial, d.URI, hash(d.Hashed))
+	}
+	b.WriteString("</notification>\n")
+	return []byte(b.String())
 }
 
 func hash(b []byte) string {
