@@ -50,6 +50,7 @@ type point struct {
 	log       *slog.Logger
 	read      func(uri string) ([]byte, error)
 	readValid func(uri string) ([]byte, error) // Store.Valid, or what reads the same faster
+	prefetch  func(names []string)             // nil, or reads these files of the directory ahead
 	list      func() ([]string, error)         // the files of the fresh download's directory
 	fromCache bool
 	iss       issuing
@@ -141,6 +142,15 @@ func (p *point) run() error {
 	if err := p.checkManifest(mftURI, data, mft); err != nil {
 		p.badMft = data
 		return p.fail(mftURI, KindManifest, err)
+	}
+	if p.prefetch != nil {
+		// What the manifest lists, and only that: files not on it are
+		// never read, however many a repository holds.
+		names := make([]string, len(mft.Files))
+		for i, f := range mft.Files {
+			names[i] = f.Name
+		}
+		p.prefetch(names)
 	}
 	if err := p.loadCRL(mft); err != nil {
 		return err

@@ -265,12 +265,15 @@ func (w *walker) visit(ca *CA, fresh bool) pointResult {
 			}
 			p.list = d.List
 			if pf, ok := d.(Prefetcher); ok {
-				// The point reads nearly every file of its directory, and
-				// the validated copy of its manifest to compare.
-				if names, err := d.List(); err == nil {
-					pf.Prefetch(names, []string{ca.Cert.Manifest})
-					p.readValid = pf.ReadValid
+				// The manifest and its validated copy (to compare) now,
+				// the files it lists once it has been checked.
+				var first []string
+				if name, ok := strings.CutPrefix(ca.Cert.Manifest, ca.Cert.CARepository); ok && name != "" && !strings.Contains(name, "/") {
+					first = []string{name}
 				}
+				pf.Prefetch(first, []string{ca.Cert.Manifest})
+				p.readValid = pf.ReadValid
+				p.prefetch = func(names []string) { pf.Prefetch(names, nil) }
 			}
 		}
 		err := p.run()
