@@ -11,10 +11,10 @@ import (
 	"unsafe"
 )
 
-// A ring reads many small files of one directory in one system call
-// through io_uring: for each file a linked chain of openat2 (with the
-// same RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS rules as openat2At, into a
-// registered file slot), read into a slot buffer, close. A run reads
+// A ring reads many small files in one system call through io_uring:
+// for each file a linked chain of openat2 (relative to a directory, with
+// the same RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS rules as openat2At, into
+// a registered file slot), read into a slot buffer, close. A run reads
 // hundreds of thousands of files, and on virtual machines every system
 // call is costly: three per file become one per batch.
 //
@@ -205,7 +205,7 @@ type ringFile struct {
 }
 
 // read reads files (at most ringSlots); fn gets the contents of each file
-// the ring read whole, in no particular order. The slices fn gets are the
+// the ring read whole, in the order given. The slices fn gets are the
 // ring's: fn copies what it keeps.
 func (r *ring) read(files []ringFile, fn func(i int, data []byte)) error {
 	n := len(files)
