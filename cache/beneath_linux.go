@@ -400,31 +400,17 @@ func (c *Cache) promoteFirst(srcBase, dstBase string, files []File) (done bool, 
 // one, the files it does not read whole one by one. The data fn gets is
 // only valid during the call.
 func (c *Cache) eachFileAt(dirFD int, dir string, names []string, fn func(i int, data []byte) error) error {
+	files := make([]ringFile, len(names))
+	for i, n := range names {
+		files[i] = ringFile{dirFD, n}
+	}
 	done := make([]bool, len(names))
-	var ferr error
-	for start := 0; start < len(names); start += ringSlots {
-		batch := names[start:min(len(names), start+ringSlots)]
-		r := c.getRing()
-		if r == nil {
-			break
-		}
-		files := make([]ringFile, len(batch))
-		for i, n := range batch {
-			files[i] = ringFile{dirFD, n}
-		}
-		err := r.read(files, func(i int, data []byte) {
-			if ferr == nil {
-				ferr = fn(start+i, data)
-			}
-			done[start+i] = true
-		})
-		c.putRing(r, err)
-		if ferr != nil {
-			return ferr
-		}
-		if err != nil {
-			break
-		}
+	err := c.ringRead(files, func(i int, data []byte) error {
+		done[i] = true
+		return fn(i, data)
+	})
+	if err != nil {
+		return err
 	}
 	for i, n := range names {
 		if done[i] {

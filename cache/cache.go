@@ -142,6 +142,31 @@ func (c *Cache) getRing() *ring {
 	return r
 }
 
+// ringRead reads files through io_uring rings, ringSlots at a time, and
+// gives fn each file read whole (by its index in files; the data is only
+// valid during the call), stopping at fn's first error, which it
+// returns. Without a ring it reads nothing: the files fn did not get are
+// for the caller to read the ordinary way.
+func (c *Cache) ringRead(files []ringFile, fn func(i int, data []byte) error) error {
+	var ferr error
+	for start := 0; start < len(files) && ferr == nil; start += ringSlots {
+		r := c.getRing()
+		if r == nil {
+			break
+		}
+		err := r.read(files[start:min(len(files), start+ringSlots)], func(i int, data []byte) {
+			if ferr == nil {
+				ferr = fn(start+i, data)
+			}
+		})
+		c.putRing(r, err)
+		if err != nil {
+			break
+		}
+	}
+	return ferr
+}
+
 func (c *Cache) putRing(r *ring, err error) {
 	c.ringMu.Lock()
 	defer c.ringMu.Unlock()

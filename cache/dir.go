@@ -91,32 +91,20 @@ func (d *Dir) Prefetch(names []string, others ...Path) {
 			}
 		}
 	}
-	for len(files) > 0 {
-		k := min(len(files), ringSlots)
-		batch, bkeys := files[:k], keys[:k]
-		files, keys = files[k:], keys[k:]
-		r := d.c.getRing()
-		if r == nil {
-			return
-		}
-		err := r.read(batch, func(i int, data []byte) {
-			if bkeys[i].Area != "" {
-				if d.other == nil {
-					d.other = make(map[Path][]byte, len(others))
-				}
-				d.other[bkeys[i]] = bytes.Clone(data)
-				return
+	d.c.ringRead(files, func(i int, data []byte) error {
+		if k := keys[i]; k.Area != "" {
+			if d.other == nil {
+				d.other = make(map[Path][]byte, len(others))
 			}
+			d.other[k] = bytes.Clone(data)
+		} else {
 			if d.pre == nil {
 				d.pre = make(map[string][]byte, len(names))
 			}
-			d.pre[bkeys[i].Rel] = bytes.Clone(data)
-		})
-		d.c.putRing(r, err)
-		if err != nil {
-			return
+			d.pre[k.Rel] = bytes.Clone(data)
 		}
-	}
+		return nil
+	})
 }
 
 // Path is a file below the cache directory: relpath in area.

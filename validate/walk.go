@@ -258,7 +258,7 @@ func (w *walker) visit(ca *CA, fresh bool) pointResult {
 		if d := w.freshDir(ca.Cert.CARepository); d != nil {
 			defer d.Close()
 			p.read = func(uri string) ([]byte, error) {
-				if name, ok := strings.CutPrefix(uri, ca.Cert.CARepository); ok && name != "" && !strings.Contains(name, "/") {
+				if name, ok := nameIn(ca.Cert.CARepository, uri); ok {
 					return d.ReadFile(name)
 				}
 				return w.store.Fresh(uri)
@@ -268,7 +268,7 @@ func (w *walker) visit(ca *CA, fresh bool) pointResult {
 				// The manifest and its validated copy (to compare) now,
 				// the files it lists once it has been checked.
 				var first []string
-				if name, ok := strings.CutPrefix(ca.Cert.Manifest, ca.Cert.CARepository); ok && name != "" && !strings.Contains(name, "/") {
+				if name, ok := nameIn(ca.Cert.CARepository, ca.Cert.Manifest); ok {
 					first = []string{name}
 				}
 				pf.Prefetch(first, []string{ca.Cert.Manifest})
@@ -314,7 +314,13 @@ func (w *walker) visit(ca *CA, fresh bool) pointResult {
 	return out
 }
 
-// newPoint prepares a point job for ca reading through read.
+// nameIn returns the name of the file uri directly in the directory
+// dirURI, if it is one.
+func nameIn(dirURI, uri string) (string, bool) {
+	name, ok := strings.CutPrefix(uri, dirURI)
+	return name, ok && name != "" && !strings.Contains(name, "/")
+}
+
 // freshDir opens the publication point dirURI of the latest download
 // when the store can, or returns nil: files are then read by URI.
 func (w *walker) freshDir(dirURI string) DirReader {
@@ -329,6 +335,7 @@ func (w *walker) freshDir(dirURI string) DirReader {
 	return d
 }
 
+// newPoint prepares a point job for ca reading through read.
 func (w *walker) newPoint(ca *CA, read func(string) ([]byte, error), fromCache bool) *point {
 	return &point{
 		k:         &w.k,
