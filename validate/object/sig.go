@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+
+	"github.com/tally-rpki/tally/validate/object/internal/rsa2048"
 )
 
 // ErrSignature is matched (with errors.Is) by every error from a signature
@@ -43,6 +45,14 @@ func CheckSignatureDigest(pub crypto.PublicKey, digest, sig []byte) error {
 	k, ok := pub.(*rsa.PublicKey)
 	if !ok {
 		return fmt.Errorf("issuer key is %T, want RSA: %w", pub, ErrSignature)
+	}
+	if rsa2048.Applies(k.N, k.E) {
+		// The RPKI's one key profile (RFC 7935 §3), without crypto/rsa's
+		// per-call constant-time rebuild of the modulus.
+		if !rsa2048.Verify(k.N, digest, sig) {
+			return fmt.Errorf("RSA PKCS#1 v1.5 SHA-256: %w", ErrSignature)
+		}
+		return nil
 	}
 	if err := rsa.VerifyPKCS1v15(k, crypto.SHA256, digest, sig); err != nil {
 		return fmt.Errorf("RSA PKCS#1 v1.5 SHA-256: %w", ErrSignature)
