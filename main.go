@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -403,6 +404,17 @@ func (r *runner) run() (*validate.Result, error) {
 		return nil, err
 	}
 	cfg.Log.Info("validated", "elapsed", time.Since(r.start).Round(time.Millisecond))
+	// The memo holds only signatures that verified, which stay true
+	// whatever the rest of the run does, so it is written while the
+	// cache is swept and the outputs are written; the run waits for it
+	// on every way out, before the cache is unlocked.
+	saveMemo := func() error { return nil }
+	if cfg.Memo != nil {
+		saved := make(chan error, 1)
+		go func() { saved <- r.lock.SaveMemo(cfg.Memo.Bytes()) }()
+		saveMemo = sync.OnceValue(func() error { return <-saved })
+		defer saveMemo()
+	}
 	writeHeapProfile(cfg.Log)
 	facts := client.Repos()
 	applyFacts(res, facts)
@@ -441,12 +453,12 @@ func (r *runner) run() (*validate.Result, error) {
 	if err := r.lock.SaveRunState(&cache.RunState{Time: res.Metadata.BuildTime, VRPs: validate.VRPCounts(res)}); err != nil {
 		return res, err
 	}
+	if err := saveMemo(); err != nil {
+		return res, err
+	}
 	if cfg.Memo != nil {
 		hits, misses := cfg.Memo.Stats()
 		cfg.Log.Info("signature memo", "answered", hits, "verified", misses)
-		if err := r.lock.SaveMemo(cfg.Memo.Bytes()); err != nil {
-			return res, err
-		}
 	}
 	if o.verbosity > 0 {
 		r.summary(res)

@@ -231,6 +231,9 @@ func (a *aggregate) result(unsafe UnsafeVRPs) *Result {
 	for _, t := range a.tas {
 		res.Stats.Add(t.Stats)
 	}
+	if len(a.repos) > 0 {
+		res.Repos = make([]RepoStats, 0, len(a.repos))
+	}
 	for _, r := range a.repos {
 		slices.SortFunc(r.TAs, func(x, y RepoTAStats) int { return a.taIndex[x.TA] - a.taIndex[y.TA] })
 		res.Repos = append(res.Repos, *r)
