@@ -117,12 +117,13 @@ func (m *Memo) Bytes() []byte {
 // needed RSA.
 func (m *Memo) Stats() (hits, misses int64) { return m.hits.Load(), m.misses.Load() }
 
-// check verifies sig over signed with the key of spki (its DER; pub is
-// the parsed key), through the memo when m is not nil.
-func (m *Memo) check(pub any, spki, signed, sig []byte) error {
+// check verifies sig over signed with the key of spki (its DER; key gives
+// the parsed key, prepared only when RSA is needed), through the memo when
+// m is not nil.
+func (m *Memo) check(key func() *object.Key, spki, signed, sig []byte) error {
 	digest := sha256.Sum256(signed)
 	if m == nil {
-		return object.CheckSignatureDigest(pub, digest[:], sig)
+		return key().CheckSignatureDigest(digest[:], sig)
 	}
 	k := memoKeyOf(digest, sig, spki)
 	if m.seen(k) {
@@ -130,7 +131,7 @@ func (m *Memo) check(pub any, spki, signed, sig []byte) error {
 		return nil
 	}
 	m.misses.Add(1)
-	if err := object.CheckSignatureDigest(pub, digest[:], sig); err != nil {
+	if err := key().CheckSignatureDigest(digest[:], sig); err != nil {
 		return err
 	}
 	m.mu.Lock()

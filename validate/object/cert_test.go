@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	encoding_asn1 "encoding/asn1"
@@ -369,6 +370,88 @@ func TestCheckSignatureNonRSA(t *testing.T) {
 	}
 	if err := CheckSignature(nil, nil, nil); !errors.Is(err, ErrSignature) {
 		t.Errorf("nil key: %v", err)
+	}
+}
+
+// TestPrepareKey checks a prepared key against crypto/rsa: each TWNIC CA's
+// key, prepared once, verifies every EE certificate it issued and refuses
+// a flipped signature, exactly as crypto/rsa does; keys outside the
+// RSA-2048/65537 profile are left to crypto/rsa, which still answers.
+func TestPrepareKey(t *testing.T) {
+	bySKI := map[string]*Cert{}
+	for _, der := range filesEndingIn(t, twnicDir, ".cer") {
+		c, err := ParseCert(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bySKI[string(c.SKI)] = c
+	}
+	prepared := map[string]*Key{}
+	n := 0
+	for path, der := range filesEndingIn(t, twnicDir, ".roa") {
+		ee, ok := embeddedEE(der)
+		if !ok {
+			t.Fatalf("%s: no EE certificate", path)
+		}
+		c, err := ParseCert(ee)
+		if err != nil {
+			t.Fatal(err)
+		}
+		issuer, ok := bySKI[string(c.AKI)]
+		if !ok {
+			continue
+		}
+		k := prepared[string(c.AKI)]
+		if k == nil {
+			k = PrepareKey(issuer.PublicKey)
+			if k.rsa == nil {
+				t.Fatalf("%s: issuer's RSA-2048 key not prepared for the fast verifier", path)
+			}
+			prepared[string(c.AKI)] = k
+		}
+		digest := sha256.Sum256(c.RawTBS)
+		bad := bytes.Clone(c.Signature)
+		bad[len(bad)/3] ^= 4
+		for _, sig := range [][]byte{c.Signature, bad} {
+			got := k.CheckSignatureDigest(digest[:], sig)
+			want := rsa.VerifyPKCS1v15(issuer.PublicKey.(*rsa.PublicKey), crypto.SHA256, digest[:], sig)
+			if (got == nil) != (want == nil) || (got != nil && !errors.Is(got, ErrSignature)) {
+				t.Errorf("%s: prepared key says %v, crypto/rsa says %v", path, got, want)
+			}
+		}
+		n++
+	}
+	if n < 100 || len(prepared) < 2 {
+		t.Fatalf("only %d ROAs under %d prepared keys", n, len(prepared))
+	}
+
+	// RSA-3072 is outside the profile: crypto/rsa's path, same answers.
+	k3072, err := rsa.GenerateKey(rand.Reader, 3072)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := sha256.Sum256([]byte("3072"))
+	sig, err := rsa.SignPKCS1v15(rand.Reader, k3072, crypto.SHA256, digest[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := PrepareKey(&k3072.PublicKey)
+	if k.rsa != nil {
+		t.Fatal("RSA-3072 key prepared for the RSA-2048 verifier")
+	}
+	if err := k.CheckSignatureDigest(digest[:], sig); err != nil {
+		t.Errorf("RSA-3072 signature: %v", err)
+	}
+	sig[5] ^= 1
+	if err := k.CheckSignatureDigest(digest[:], sig); !errors.Is(err, ErrSignature) {
+		t.Errorf("RSA-3072 flipped signature: %v", err)
+	}
+	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := PrepareKey(&ec.PublicKey).CheckSignatureDigest(digest[:], sig); !errors.Is(err, ErrSignature) {
+		t.Errorf("ECDSA key: %v", err)
 	}
 }
 

@@ -42,19 +42,45 @@ func CheckSignature(pub crypto.PublicKey, signed, sig []byte) error {
 // CheckSignatureDigest is CheckSignature for a caller that has the
 // SHA-256 digest of the signed bytes already.
 func CheckSignatureDigest(pub crypto.PublicKey, digest, sig []byte) error {
-	k, ok := pub.(*rsa.PublicKey)
-	if !ok {
-		return fmt.Errorf("issuer key is %T, want RSA: %w", pub, ErrSignature)
+	return PrepareKey(pub).CheckSignatureDigest(digest, sig)
+}
+
+// Key is a public key prepared for checking many signatures, as a CA's key
+// checks every object of its publication point. It does not change once
+// prepared, so it may be used from several goroutines.
+type Key struct {
+	pub crypto.PublicKey
+	rsa *rsa2048.Key // nil unless RSA-2048 with exponent 65537
+}
+
+// PrepareKey prepares pub for CheckSignatureDigest. Keys of the RPKI's one
+// profile (RSA-2048, exponent 65537, RFC 7935 §3) go through a verifier
+// that, unlike crypto/rsa, does not rebuild the modulus in constant time
+// for every signature (nothing in a public-key check is secret); any other
+// key through crypto/rsa.
+func PrepareKey(pub crypto.PublicKey) *Key {
+	k := &Key{pub: pub}
+	if r, ok := pub.(*rsa.PublicKey); ok && rsa2048.Applies(r.N, r.E) {
+		k.rsa = rsa2048.NewKey(r.N)
 	}
-	if rsa2048.Applies(k.N, k.E) {
-		// The RPKI's one key profile (RFC 7935 §3), without crypto/rsa's
-		// per-call constant-time rebuild of the modulus.
-		if !rsa2048.Verify(k.N, digest, sig) {
+	return k
+}
+
+// CheckSignatureDigest verifies an RSA PKCS#1 v1.5 signature with SHA-256
+// (RFC 7935 §2) over bytes whose SHA-256 digest is digest. Errors wrap
+// ErrSignature.
+func (k *Key) CheckSignatureDigest(digest, sig []byte) error {
+	if k.rsa != nil {
+		if !k.rsa.Verify(digest, sig) {
 			return fmt.Errorf("RSA PKCS#1 v1.5 SHA-256: %w", ErrSignature)
 		}
 		return nil
 	}
-	if err := rsa.VerifyPKCS1v15(k, crypto.SHA256, digest, sig); err != nil {
+	r, ok := k.pub.(*rsa.PublicKey)
+	if !ok {
+		return fmt.Errorf("issuer key is %T, want RSA: %w", k.pub, ErrSignature)
+	}
+	if err := rsa.VerifyPKCS1v15(r, crypto.SHA256, digest, sig); err != nil {
 		return fmt.Errorf("RSA PKCS#1 v1.5 SHA-256: %w", ErrSignature)
 	}
 	return nil

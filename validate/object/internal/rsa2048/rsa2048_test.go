@@ -110,14 +110,15 @@ func bytes255(n int) []byte {
 // signature against its own digest and a neighbour's.
 func TestVerifyManySignatures(t *testing.T) {
 	for ki, k := range testKeys() {
+		key := NewKey(k.N) // one prepared key for every signature
 		var prev []byte
 		for i := range 64 {
 			d := sha256.Sum256([]byte{byte(ki), byte(i)})
 			sig := sign(t, k, crypto.SHA256, d[:])
-			if !Verify(k.N, d[:], sig) {
+			if !Verify(k.N, d[:], sig) || !key.Verify(d[:], sig) {
 				t.Fatalf("key %d, signature %d: refused", ki, i)
 			}
-			if prev != nil && Verify(k.N, prev, sig) {
+			if prev != nil && (Verify(k.N, prev, sig) || key.Verify(prev, sig)) {
 				t.Fatalf("key %d, signature %d: accepted for another digest", ki, i)
 			}
 			prev = d[:]
@@ -150,6 +151,9 @@ func TestApplies(t *testing.T) {
 			t.Errorf("%s: Applies = %v, want %v", c.name, got, c.want)
 		}
 		if !c.want {
+			if c.e == 65537 && NewKey(c.n) != nil {
+				t.Errorf("%s: NewKey prepared a modulus Applies rejects", c.name)
+			}
 			d := sha256.Sum256(nil)
 			if Verify(c.n, d[:], make([]byte, size)) {
 				t.Errorf("%s: Verify accepted for a key Applies rejects", c.name)
