@@ -43,7 +43,7 @@ type modulus struct {
 // exponent e: a 2048-bit odd modulus and e = 65537. Callers use crypto/rsa
 // for any other key.
 func Applies(n *big.Int, e int) bool {
-	return e == 65537 && n.BitLen() == 2048 && n.Bit(0) == 1
+	return e == 65537 && n.Sign() > 0 && n.BitLen() == 2048 && n.Bit(0) == 1
 }
 
 // Key is a public key prepared for checking signatures: building it costs

@@ -146,6 +146,7 @@ func TestApplies(t *testing.T) {
 		{"2047 bits", short, 65537, false},
 		{"2049 bits", long, 65537, false},
 		{"zero", new(big.Int), 65537, false},
+		{"negative", new(big.Int).Neg(k.N), 65537, false},
 	} {
 		if got := Applies(c.n, c.e); got != c.want {
 			t.Errorf("%s: Applies = %v, want %v", c.name, got, c.want)
