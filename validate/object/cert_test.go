@@ -263,14 +263,7 @@ func TestParseCertCorpusEE(t *testing.T) {
 // certificates of manifests and ROAs against the CA certificates that
 // issued them (matched by AKI and SKI), and that a flipped byte fails.
 func TestCheckSignatureFrom(t *testing.T) {
-	bySKI := map[string]*Cert{}
-	for path, der := range filesEndingIn(t, twnicDir, ".cer") {
-		c, err := ParseCert(der)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		bySKI[string(c.SKI)] = c
-	}
+	bySKI := twnicCertsBySKI(t)
 	pairs := 0
 	for _, ext := range []string{".mft", ".roa"} {
 		for path, der := range filesEndingIn(t, twnicDir, ext) {
@@ -322,17 +315,24 @@ func checkBrokenPair(t *testing.T, name string, c, issuer *Cert) {
 	}
 }
 
-// TestCheckSignatureCRL verifies the TWNIC CRLs with CheckSignature and the
-// key of the CA certificate that issued them.
-func TestCheckSignatureCRL(t *testing.T) {
+// twnicCertsBySKI parses the TWNIC snapshot's certificates, by SKI.
+func twnicCertsBySKI(t *testing.T) map[string]*Cert {
+	t.Helper()
 	bySKI := map[string]*Cert{}
-	for _, der := range filesEndingIn(t, twnicDir, ".cer") {
+	for path, der := range filesEndingIn(t, twnicDir, ".cer") {
 		c, err := ParseCert(der)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", path, err)
 		}
 		bySKI[string(c.SKI)] = c
 	}
+	return bySKI
+}
+
+// TestCheckSignatureCRL verifies the TWNIC CRLs with CheckSignature and the
+// key of the CA certificate that issued them.
+func TestCheckSignatureCRL(t *testing.T) {
+	bySKI := twnicCertsBySKI(t)
 	n := 0
 	for path, der := range filesEndingIn(t, twnicDir, ".crl") {
 		crl, err := x509.ParseRevocationList(der)
@@ -378,14 +378,7 @@ func TestCheckSignatureNonRSA(t *testing.T) {
 // a flipped signature, exactly as crypto/rsa does; keys outside the
 // RSA-2048/65537 profile are left to crypto/rsa, which still answers.
 func TestPrepareKey(t *testing.T) {
-	bySKI := map[string]*Cert{}
-	for _, der := range filesEndingIn(t, twnicDir, ".cer") {
-		c, err := ParseCert(der)
-		if err != nil {
-			t.Fatal(err)
-		}
-		bySKI[string(c.SKI)] = c
-	}
+	bySKI := twnicCertsBySKI(t)
 	prepared := map[string]*Key{}
 	n := 0
 	for path, der := range filesEndingIn(t, twnicDir, ".roa") {

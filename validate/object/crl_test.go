@@ -288,14 +288,7 @@ func TestParseCRLCorpus(t *testing.T) {
 // TestCRLCheckSignatureFrom verifies every TWNIC CRL whose issuer is in the
 // tree (matched by AKI and SKI), and that a changed byte fails.
 func TestCRLCheckSignatureFrom(t *testing.T) {
-	bySKI := map[string]*Cert{}
-	for path, der := range filesEndingIn(t, twnicDir, ".cer") {
-		c, err := ParseCert(der)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		bySKI[string(c.SKI)] = c
-	}
+	bySKI := twnicCertsBySKI(t)
 	crls := filesEndingIn(t, twnicDir, ".crl")
 	var orphans []string
 	for path, der := range crls {
