@@ -64,7 +64,13 @@ type coordinator struct {
 	agg     *aggregate
 	repos   map[repoKey]*repoState
 	visited map[string]bool // by visitKey
-	ready   []job           // publication points whose repository is synced
+	// ready holds the publication points whose repository is synced. It
+	// is a stack: the walk goes depth first, so the CAs found but not yet
+	// visited (each holding its certificate and the bytes it was parsed
+	// from) stay few. Breadth first, a 40,000-CA world kept most of its CA
+	// certificates in memory at once (peak RSS 460 MiB instead of 370).
+	// Which order the points are visited in does not change the result.
+	ready []job
 	// dirs holds the publication point directories with a job running;
 	// a second job for one (CAs sharing a directory, or a CA certified
 	// twice) waits its turn, so two jobs never promote one directory at
@@ -112,8 +118,9 @@ func (w *walker) walk(ctx context.Context, roots []*CA, agg *aggregate) error {
 // start starts point jobs and syncs while there are free slots.
 func (c *coordinator) start(ctx context.Context, g *errgroup.Group) {
 	for len(c.ready) > 0 && c.running < c.w.workers && ctx.Err() == nil {
-		j := c.ready[0]
-		c.ready = c.ready[1:]
+		j := c.ready[len(c.ready)-1]
+		c.ready[len(c.ready)-1] = job{} // the CA is the job's now
+		c.ready = c.ready[:len(c.ready)-1]
 		dir := j.ca.Cert.CARepository
 		d := c.dirs[dir]
 		if d == nil {
