@@ -5,6 +5,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -492,7 +493,10 @@ func (r *runner) loadMemo() *validate.Memo {
 
 // summary prints, for -v, one line per repository and a closing line.
 func (r *runner) summary(res *validate.Result) {
-	w := r.c.App.ErrWriter
+	// One write for the lot: a line per repository is tens of thousands
+	// of lines on the real RPKI.
+	w := bufio.NewWriterSize(r.c.App.ErrWriter, 64<<10)
+	defer w.Flush()
 	failed := 0
 	for i := range res.Repos {
 		rp := &res.Repos[i]
