@@ -5,8 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	stdbits "math/bits"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -26,10 +26,13 @@ type Memo struct {
 	// old holds the loaded entries, sorted and unique, memoKey-sized
 	// slices of the memo file's bytes (kept, not copied).
 	old []byte
-	// start[b] is the index in old of the first key whose first two
-	// bytes are at least b: keys are SHA-256 sums, spread evenly, so a
-	// lookup searches the handful of keys of one bucket.
+	// start[b] is the index in old of the first key whose top bits (the
+	// first 64 bits shifted right by shift) are at least b. Keys are
+	// SHA-256 sums, spread evenly, and there are about half as many
+	// buckets as keys, so a lookup compares a key or two in one place
+	// instead of searching.
 	start []uint32
+	shift uint
 	used  []atomic.Uint32 // bit i: old[i] was hit in this run
 	mu    sync.Mutex      // guards added
 	// added holds entries verified in this run that old lacks.
@@ -71,14 +74,16 @@ func LoadMemo(data []byte) (*Memo, error) {
 		}
 	}
 	m.old = entries
-	m.start = make([]uint32, 1<<16+1)
+	bits := min(max(stdbits.Len(uint(n)), 8), 23) - 1 // 2^bits buckets: n/2 to n
+	m.shift = 64 - uint(bits)
+	m.start = make([]uint32, 1<<bits+1)
 	b := 0
 	for i := range n {
-		for top := int(binary.BigEndian.Uint16(entries[i*sha256.Size:])); b <= top; b++ {
+		for top := int(binary.BigEndian.Uint64(entries[i*sha256.Size:]) >> m.shift); b <= top; b++ {
 			m.start[b] = uint32(i)
 		}
 	}
-	for ; b <= 1<<16; b++ {
+	for ; b <= 1<<bits; b++ {
 		m.start[b] = uint32(n)
 	}
 	m.used = make([]atomic.Uint32, (n+31)/32)
@@ -147,12 +152,12 @@ func (m *Memo) check(key func() *object.Key, spki, signed, sig []byte) error {
 // added in this run.
 func (m *Memo) seen(k memoKey) bool {
 	if m.old != nil {
-		top := int(binary.BigEndian.Uint16(k[:2]))
-		lo, hi := int(m.start[top]), int(m.start[top+1])
-		i := lo + sort.Search(hi-lo, func(j int) bool { return bytes.Compare(m.oldKey(lo+j), k[:]) >= 0 })
-		if i < hi && bytes.Equal(m.oldKey(i), k[:]) {
-			m.used[i/32].Or(1 << (i % 32))
-			return true
+		top := binary.BigEndian.Uint64(k[:8]) >> m.shift
+		for i := int(m.start[top]); i < int(m.start[top+1]); i++ {
+			if bytes.Equal(m.oldKey(i), k[:]) {
+				m.used[i/32].Or(1 << (i % 32))
+				return true
+			}
 		}
 	}
 	m.mu.Lock()

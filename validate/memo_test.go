@@ -185,7 +185,53 @@ func TestMemoLookup(t *testing.T) {
 			t.Fatalf("key %x found, never added", k)
 		}
 	}
+	for _, k := range keys[:200] { // same bucket, one bit off
+		k[len(k)-1] ^= 1
+		if _, in := m.added[k]; !in && loaded.seen(k) {
+			t.Fatalf("key %x found, never added", k)
+		}
+	}
 	if got := len(loaded.Bytes()); got != len(m.Bytes()) {
 		t.Errorf("every key was used: rewritten memo has %d bytes, want %d", got, len(m.Bytes()))
+	}
+	for _, n := range []int{1, 2, 3, 255, 256, 257} { // small memos: the fewest buckets
+		small := &Memo{added: make(map[memoKey]struct{})}
+		for _, k := range keys[:n] {
+			small.added[k] = struct{}{}
+		}
+		l, err := LoadMemo(small.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, k := range keys[:n+1] {
+			if got := l.seen(k); got != (i < n) {
+				t.Fatalf("memo of %d keys: key %d seen = %v", n, i, got)
+			}
+		}
+	}
+}
+
+// BenchmarkMemoSeen looks up keys of a loaded memo the size of the 40k
+// world's (574,000 signatures).
+func BenchmarkMemoSeen(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	m := &Memo{added: make(map[memoKey]struct{})}
+	keys := make([]memoKey, 574000)
+	for i := range keys {
+		for j := range keys[i] {
+			keys[i][j] = byte(rng.Uint32())
+		}
+		m.added[keys[i]] = struct{}{}
+	}
+	loaded, err := LoadMemo(m.Bytes())
+	if err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		if !loaded.seen(keys[i%len(keys)]) {
+			b.Fatal("key not found")
+		}
+		i += 7919 // a prime stride: no two lookups near each other
 	}
 }
