@@ -2,10 +2,13 @@
 # compare.sh: tally and Debian's rpki-client 8.2 side by side on a world
 # from testdata/worldgen, served on loopback by testdata/serve.
 #
-#   testdata/bench/compare.sh [-c CAS] [-r ROAS] [-w WORLD] [-k]
+#   testdata/bench/compare.sh [-c CAS] [-r ROAS] [-w WORLD] [-n RUNS] [-k]
 #
 # -c, -r  size of a world to generate (default 40000 CAs, 200000 ROAs)
 # -w      use (or generate into) this world directory
+# -n      run each warm, memo and offline case RUNS times (default 1) and
+#         report the median wall and CPU time (and the largest RSS); on a
+#         shared VM one run can be 20% off. The cold case runs once.
 # -k      keep the work directory (caches, outputs, logs)
 #
 # For each validator: a cold run (empty cache, fetch included), a warm
@@ -23,16 +26,20 @@
 # Not part of CI: a 40,000-CA world takes minutes to generate and run.
 set -eu
 
-cas=40000 roas=200000 world= keep=
-while getopts c:r:w:k opt; do
+cas=40000 roas=200000 world= keep= runs=1
+while getopts c:r:w:n:k opt; do
 	case $opt in
 	c) cas=$OPTARG ;;
 	r) roas=$OPTARG ;;
 	w) world=$OPTARG ;;
+	n) runs=$OPTARG ;;
 	k) keep=1 ;;
-	*) sed -n '2,25p' "$0"; exit 2 ;;
+	*) sed -n '2,26p' "$0"; exit 2 ;;
 	esac
 done
+case $runs in
+'' | *[!0-9]* | 0) echo "compare.sh: -n wants a positive number" >&2; exit 2 ;;
+esac
 for tool in go rsync rpki-client /usr/bin/time; do
 	command -v "$tool" >/dev/null || { echo "compare.sh: $tool is missing" >&2; exit 1; }
 done
@@ -67,22 +74,34 @@ export SSL_CERT_FILE="$work/bundle.pem"
 tals=
 for t in "$world"/tals/*.tal; do tals="$tals -t $t"; done
 
-# measure NAME CMD...: runs CMD under /usr/bin/time -v; records wall,
-# user+sys and peak RSS in $work/NAME.time.
+# measure NAME CMD...: runs CMD under /usr/bin/time -v, once for a cold
+# case and $runs times otherwise; run i of NAME is recorded in
+# $work/NAME.i.time and .log.
 measure() {
 	name=$1; shift
-	/usr/bin/time -v -o "$work/$name.time" "$@" >"$work/$name.log" 2>&1 || {
-		echo "compare.sh: $name failed, see $work/$name.log" >&2; tail -5 "$work/$name.log" >&2; exit 1; }
+	n=$runs
+	case $name in *-cold) n=1 ;; esac
+	for i in $(seq "$n"); do
+		/usr/bin/time -v -o "$work/$name.$i.time" "$@" >"$work/$name.$i.log" 2>&1 || {
+			echo "compare.sh: $name failed, see $work/$name.$i.log" >&2; tail -5 "$work/$name.$i.log" >&2; exit 1; }
+	done
 }
-field() { # field NAME LABEL: a line of /usr/bin/time -v
+field() { # field RUN LABEL: a line of /usr/bin/time -v
 	sed -n "s/^[[:space:]]*$2: //p" "$work/$1.time"
 }
-wall() { # seconds from h:mm:ss or m:ss.ss
-	field "$1" 'Elapsed (wall clock) time (h:mm:ss or m:ss)' |
-		awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f", s }'
+runsof() { # the runs of NAME
+	for f in "$work/$1".[0-9]*.time; do basename "$f" .time; done
 }
-cpu() { echo "$(field "$1" 'User time (seconds)') $(field "$1" 'System time (seconds)')" | awk '{ printf "%.2f", $1 + $2 }'; }
-rss() { field "$1" 'Maximum resident set size (kbytes)' | awk '{ printf "%.0f", $1 / 1024 }'; }
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+wall1() { # seconds from h:mm:ss or m:ss.ss
+	field "$1" 'Elapsed (wall clock) time (h:mm:ss or m:ss)' |
+		awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f\n", s }'
+}
+cpu1() { echo "$(field "$1" 'User time (seconds)') $(field "$1" 'System time (seconds)')" | awk '{ printf "%.2f\n", $1 + $2 }'; }
+wall() { for r in $(runsof "$1"); do wall1 "$r"; done | median; }
+walls() { for r in $(runsof "$1"); do wall1 "$r"; done | paste -sd/ -; }
+cpu() { for r in $(runsof "$1"); do cpu1 "$r"; done | median; }
+rss() { for r in $(runsof "$1"); do field "$r" 'Maximum resident set size (kbytes)'; done | sort -n | tail -1 | awk '{ printf "%.0f", $1 / 1024 }'; }
 vrps() { tail -n +2 "$1/csv" | wc -l; }
 vrpset() { tail -n +2 "$1/csv" | cut -d, -f1-3 | sort -u; }
 
@@ -105,7 +124,7 @@ mkdir -p "$work/raw"
 "$work/rawfetch" -world "$world" -dir "$work/raw" >"$work/raw.log"
 raw=$(sed -n 's/^rawfetch: \([0-9.]*\) s.*/\1/p' "$work/raw.log")
 
-sigs=$(sed -n 's/.*msg="signature memo" answered=[0-9]* verified=\([0-9]*\).*/\1/p' "$work/tally-cold.log")
+sigs=$(sed -n 's/.*msg="signature memo" answered=[0-9]* verified=\([0-9]*\).*/\1/p' "$work/tally-cold.1.log")
 ns=$(cd "$root" && go test -run '^$' -bench '^BenchmarkCheckSignature$' -benchtime 2s ./validate/object |
 	awk '/^BenchmarkCheckSignature/ { print $3 }')
 # The floor with crypto/rsa (as the issue computes it): tally's figure plus
@@ -115,12 +134,12 @@ stdns=$(cd "$root" && go test -run '^$' -bench '^BenchmarkVerify$' -benchtime 2s
 stdns=$(echo "$ns $stdns" | awk '{ print $1 + $2 }')
 cores=$(nproc)
 
-printf '\n%-9s %-8s %9s %9s %9s %9s\n' tool run wall_s cpu_s rss_MiB vrps
+printf '\n%-9s %-8s %9s %9s %9s %9s  %s\n' tool run wall_s cpu_s rss_MiB vrps "runs (wall_s)"
 for run in cold warm memo offline; do
-	printf '%-9s %-8s %9s %9s %9s %9s\n' tally "$run" "$(wall tally-$run)" "$(cpu tally-$run)" "$(rss tally-$run)" "$(vrps "$work/tally-out")"
+	printf '%-9s %-8s %9s %9s %9s %9s  %s\n' tally "$run" "$(wall tally-$run)" "$(cpu tally-$run)" "$(rss tally-$run)" "$(vrps "$work/tally-out")" "$(walls tally-$run)"
 done
 for run in cold warm offline; do
-	printf '%-9s %-8s %9s %9s %9s %9s\n' rpki-cl "$run" "$(wall rc-$run)" "$(cpu rc-$run)" "$(rss rc-$run)" "$(vrps "$work/rc-out")"
+	printf '%-9s %-8s %9s %9s %9s %9s  %s\n' rpki-cl "$run" "$(wall rc-$run)" "$(cpu rc-$run)" "$(rss rc-$run)" "$(vrps "$work/rc-out")" "$(walls rc-$run)"
 done
 echo
 for run in cold warm offline; do
