@@ -48,18 +48,19 @@ type issuing struct {
 	key     *object.Key // the CA's key, prepared at its first RSA check
 }
 
-// caKey returns the CA's key, prepared once for all the signatures of the
-// point (an issuing belongs to one point job, so to one goroutine).
-func (iss *issuing) caKey() *object.Key {
+// verify checks a signature by the CA over digest, with the CA's key
+// prepared once for all the signatures of the point (an issuing belongs to
+// one point job, so to one goroutine).
+func (iss *issuing) verify(digest, sig []byte) error {
 	if iss.key == nil {
 		iss.key = object.PrepareKey(iss.ca.Cert.PublicKey)
 	}
-	return iss.key
+	return iss.key.CheckSignatureDigest(digest, sig)
 }
 
-// keyOf is the key source for a key that checks one signature.
-func keyOf(pub any) func() *object.Key {
-	return func() *object.Key { return object.PrepareKey(pub) }
+// verifyWith is the verify function of a key that checks one signature.
+func verifyWith(pub any) func(digest, sig []byte) error {
+	return func(digest, sig []byte) error { return object.CheckSignatureDigest(pub, digest, sig) }
 }
 
 // validateTA checks a TA certificate fetched for a TAL (RFC 8630 §2.3,
@@ -71,7 +72,7 @@ func (k *checker) validateTA(c *object.Cert, uri, ta string, tal *object.TAL) (*
 	if !bytes.Equal(c.RawSPKI, tal.SPKI) {
 		return nil, invalid("RFC 8630 §2.3", "public key differs from the TAL's")
 	}
-	if err := k.memo.check(keyOf(c.PublicKey), c.RawSPKI, c.RawTBS, c.Signature); err != nil {
+	if err := k.memo.check(verifyWith(c.PublicKey), c.RawSPKI, c.RawTBS, c.Signature); err != nil {
 		return nil, invalidBy("RFC 6487 §7.2", "self-signature", err)
 	}
 	if err := k.checkTime(c); err != nil {
@@ -131,7 +132,7 @@ func (k *checker) checkIssued(c *object.Cert, uri string, iss *issuing, kind obj
 	if !bytes.Equal(c.RawIssuer, issuer.RawSubject) {
 		return invalid("RFC 5280 §6.1.3", "issuer name differs from the issuer's subject")
 	}
-	if err := k.memo.check(iss.caKey, issuer.RawSPKI, c.RawTBS, c.Signature); err != nil {
+	if err := k.memo.check(iss.verify, issuer.RawSPKI, c.RawTBS, c.Signature); err != nil {
 		return invalidBy("RFC 6487 §7.2", "signature", err)
 	}
 	if err := k.checkTime(c); err != nil {

@@ -9,8 +9,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-
-	"github.com/tally-rpki/tally/validate/object"
 )
 
 // Memo remembers signatures already verified, so a rerun over unchanged
@@ -122,13 +120,13 @@ func (m *Memo) Bytes() []byte {
 // needed RSA.
 func (m *Memo) Stats() (hits, misses int64) { return m.hits.Load(), m.misses.Load() }
 
-// check verifies sig over signed with the key of spki (its DER; key gives
-// the parsed key, prepared only when RSA is needed), through the memo when
-// m is not nil.
-func (m *Memo) check(key func() *object.Key, spki, signed, sig []byte) error {
+// check verifies sig over signed with the key of spki (its DER; verify
+// checks a signature over a digest with that key, and is called only when
+// RSA is needed), through the memo when m is not nil.
+func (m *Memo) check(verify func(digest, sig []byte) error, spki, signed, sig []byte) error {
 	digest := sha256.Sum256(signed)
 	if m == nil {
-		return key().CheckSignatureDigest(digest[:], sig)
+		return verify(digest[:], sig)
 	}
 	k := memoKeyOf(digest, sig, spki)
 	if m.seen(k) {
@@ -136,7 +134,7 @@ func (m *Memo) check(key func() *object.Key, spki, signed, sig []byte) error {
 		return nil
 	}
 	m.misses.Add(1)
-	if err := key().CheckSignatureDigest(digest[:], sig); err != nil {
+	if err := verify(digest[:], sig); err != nil {
 		return err
 	}
 	m.mu.Lock()

@@ -48,7 +48,7 @@ func (p *point) checkSigned(uri string, so *object.SignedObject) (object.Resourc
 	if err := so.CheckDigest(); err != nil {
 		return none, time.Time{}, invalidBy("RFC 6488 §3", "CMS signature", err)
 	}
-	if err := p.k.memo.check(keyOf(ee.PublicKey), ee.RawSPKI, so.SignedAttrs, so.Signature); err != nil {
+	if err := p.k.memo.check(verifyWith(ee.PublicKey), ee.RawSPKI, so.SignedAttrs, so.Signature); err != nil {
 		return none, time.Time{}, invalidBy("RFC 6488 §3", "CMS signature", fmt.Errorf("signerInfo: %w", err))
 	}
 	res, warns, err := p.k.resources(ee, uri, p.iss.ca)

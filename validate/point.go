@@ -279,7 +279,7 @@ func (p *point) checkCRL(crl *object.CRL) error {
 	if !bytes.Equal(crl.AKI, ca.SKI) || !bytes.Equal(crl.RawIssuer, ca.RawSubject) {
 		return invalid(rule, "not issued by the CA (AKI %X, CA SKI %X)", crl.AKI, ca.SKI)
 	}
-	if err := p.k.memo.check(p.iss.caKey, ca.RawSPKI, crl.RawTBS, crl.Signature); err != nil {
+	if err := p.k.memo.check(p.iss.verify, ca.RawSPKI, crl.RawTBS, crl.Signature); err != nil {
 		return invalidBy(rule, "signature", err)
 	}
 	if p.k.now.Before(crl.ThisUpdate) {

@@ -397,7 +397,7 @@ func TestPrepareKey(t *testing.T) {
 		k := prepared[string(c.AKI)]
 		if k == nil {
 			k = PrepareKey(issuer.PublicKey)
-			if k.rsa == nil {
+			if !k.fast {
 				t.Fatalf("%s: issuer's RSA-2048 key not prepared for the fast verifier", path)
 			}
 			prepared[string(c.AKI)] = k
@@ -429,7 +429,7 @@ func TestPrepareKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := PrepareKey(&k3072.PublicKey)
-	if k.rsa != nil {
+	if k.fast {
 		t.Fatal("RSA-3072 key prepared for the RSA-2048 verifier")
 	}
 	if err := k.CheckSignatureDigest(digest[:], sig); err != nil {

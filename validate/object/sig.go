@@ -42,15 +42,18 @@ func CheckSignature(pub crypto.PublicKey, signed, sig []byte) error {
 // CheckSignatureDigest is CheckSignature for a caller that has the
 // SHA-256 digest of the signed bytes already.
 func CheckSignatureDigest(pub crypto.PublicKey, digest, sig []byte) error {
-	return PrepareKey(pub).CheckSignatureDigest(digest, sig)
+	var k Key // one check: prepared on the stack
+	k.prepare(pub)
+	return k.CheckSignatureDigest(digest, sig)
 }
 
 // Key is a public key prepared for checking many signatures, as a CA's key
 // checks every object of its publication point. It does not change once
 // prepared, so it may be used from several goroutines.
 type Key struct {
-	pub crypto.PublicKey
-	rsa *rsa2048.Key // nil unless RSA-2048 with exponent 65537
+	pub  crypto.PublicKey
+	rsa  rsa2048.Key
+	fast bool // rsa is prepared: RSA-2048 with exponent 65537
 }
 
 // PrepareKey prepares pub for CheckSignatureDigest. Keys of the RPKI's one
@@ -59,18 +62,23 @@ type Key struct {
 // for every signature (nothing in a public-key check is secret); any other
 // key through crypto/rsa.
 func PrepareKey(pub crypto.PublicKey) *Key {
-	k := &Key{pub: pub}
-	if r, ok := pub.(*rsa.PublicKey); ok && rsa2048.Applies(r.N, r.E) {
-		k.rsa = rsa2048.NewKey(r.N)
-	}
+	k := new(Key)
+	k.prepare(pub)
 	return k
+}
+
+func (k *Key) prepare(pub crypto.PublicKey) {
+	k.pub = pub
+	if r, ok := pub.(*rsa.PublicKey); ok && rsa2048.Applies(r.N, r.E) {
+		k.fast = k.rsa.Set(r.N)
+	}
 }
 
 // CheckSignatureDigest verifies an RSA PKCS#1 v1.5 signature with SHA-256
 // (RFC 7935 §2) over bytes whose SHA-256 digest is digest. Errors wrap
 // ErrSignature.
 func (k *Key) CheckSignatureDigest(digest, sig []byte) error {
-	if k.rsa != nil {
+	if k.fast {
 		if !k.rsa.Verify(digest, sig) {
 			return fmt.Errorf("RSA PKCS#1 v1.5 SHA-256: %w", ErrSignature)
 		}

@@ -48,22 +48,15 @@ func Applies(n *big.Int, e int) bool {
 
 // Key is a public key prepared for checking signatures: building it costs
 // about a tenth of one check, so a key that checks many signatures (a CA's)
-// is built once.
+// is built once. The zero Key is not usable; Set prepares it.
 type Key struct {
 	m modulus
 }
 
-// NewKey prepares the key with modulus n and exponent 65537, or returns
-// nil if Applies(n, 65537) is false.
-func NewKey(n *big.Int) *Key {
-	if !Applies(n, 65537) {
-		return nil
-	}
-	k := new(Key)
-	if !k.m.set(n) {
-		return nil
-	}
-	return k
+// Set prepares k for the key with modulus n and exponent 65537, and
+// reports false (k unusable) if Applies(n, 65537) is false.
+func (k *Key) Set(n *big.Int) bool {
+	return Applies(n, 65537) && k.m.set(n)
 }
 
 // Verify reports whether sig is a valid RSASSA-PKCS1-v1_5 signature with
@@ -71,8 +64,8 @@ func NewKey(n *big.Int) *Key {
 // for the key with modulus n and exponent 65537. It reports false for a
 // key Applies rejects.
 func Verify(n *big.Int, digest, sig []byte) bool {
-	k := NewKey(n)
-	return k != nil && k.Verify(digest, sig)
+	var k Key
+	return k.Set(n) && k.Verify(digest, sig)
 }
 
 // Verify is the package's Verify with k's key.
