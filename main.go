@@ -485,7 +485,10 @@ func (r *runner) loadMemo() *validate.Memo {
 		r.cfg.Log.Warn("signature memo unreadable, verifying every signature", "err", err)
 	}
 	m, err := validate.LoadMemo(data)
-	if err != nil {
+	switch {
+	case errors.Is(err, validate.ErrMemoVersion):
+		r.cfg.Log.Info("signature memo of another version of tally, verifying every signature")
+	case err != nil:
 		r.cfg.Log.Warn("signature memo damaged, verifying every signature", "err", err)
 	}
 	return m
@@ -676,12 +679,22 @@ func keeper(cfg validate.Config, res *validate.Result) (keep func(cache.Area, st
 	modules := make(map[string]bool)
 	points := make(map[string]bool)
 	tas := make(map[string]bool)
+	// Tens of thousands of repositories share a few notification URIs
+	// and rsync modules: each of those is converted once.
+	notifies := make(map[string]bool)
+	bases := make(map[string]bool)
 	for _, r := range res.Repos {
-		if u, err := cache.ParseURI(r.Notify); err == nil {
-			rrdpDirs[cache.RRDPDir(u.String())] = true // the fetcher's name for it
+		if !notifies[r.Notify] {
+			notifies[r.Notify] = true
+			if u, err := cache.ParseURI(r.Notify); err == nil {
+				rrdpDirs[cache.RRDPDir(u.String())] = true // the fetcher's name for it
+			}
 		}
-		if u, err := cache.ParseURI(rsync.Base(r.CARepository)); err == nil {
-			modules[u.Path()] = true
+		if b := rsync.Base(r.CARepository); !bases[b] {
+			bases[b] = true
+			if u, err := cache.ParseURI(b); err == nil {
+				modules[u.Path()] = true
+			}
 		}
 		if u, err := cache.ParseURI(r.CARepository); err == nil {
 			points[u.Path()] = true

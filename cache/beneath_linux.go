@@ -215,7 +215,7 @@ func (c *Cache) dirInodes(name string) (inodes map[string]uint64, dev uint64, ok
 // but "." and "..", with its kind.
 func (c *Cache) direntsAll(name string) ([]dirEntry, error) {
 	var entries []dirEntry
-	_, err := c.readDirents(name, func(n []byte, _ uint64, typ byte) {
+	_, err := c.readDirents(name, false, func(n []byte, _ uint64, typ byte) {
 		if string(n) == "." || string(n) == ".." {
 			return
 		}
@@ -235,7 +235,7 @@ func (c *Cache) direntsAll(name string) ([]dirEntry, error) {
 // directory name (below the root), and returns the directory's device.
 // It fails with errNoOpenat2 where openat2 is missing.
 func (c *Cache) dirents(name string, fn func(name []byte, ino uint64)) (dev uint64, err error) {
-	return c.readDirents(name, func(n []byte, ino uint64, typ byte) {
+	return c.readDirents(name, true, func(n []byte, ino uint64, typ byte) {
 		if typ == syscall.DT_REG {
 			fn(n, ino)
 		}
@@ -243,23 +243,28 @@ func (c *Cache) dirents(name string, fn func(name []byte, ino uint64)) (dev uint
 }
 
 // readDirents calls fn with the name, inode and d_type of every entry of
-// the directory name (below the root), and returns its device.
-func (c *Cache) readDirents(name string, fn func(name []byte, ino uint64, typ byte)) (dev uint64, err error) {
+// the directory name (below the root), and returns its device when
+// wantDev is set (one more system call per directory; 0 otherwise).
+func (c *Cache) readDirents(name string, wantDev bool, fn func(name []byte, ino uint64, typ byte)) (dev uint64, err error) {
 	fd, err := c.openat2(name, os.O_RDONLY|syscall.O_DIRECTORY)
 	if err != nil {
 		return 0, err
 	}
 	defer syscall.Close(fd)
-	return c.direntsFD(fd, name, fn)
+	if wantDev {
+		var st syscall.Stat_t
+		if err := fstat(fd, &st); err != nil {
+			return 0, &os.PathError{Op: "fstat", Path: name, Err: err}
+		}
+		dev = uint64(st.Dev)
+	}
+	return dev, c.direntsFD(fd, name, fn)
 }
 
-// direntsFD is readDirents on the open directory fd. An entry of unknown
-// type (a file system without d_type) is given the type lstat finds.
-func (c *Cache) direntsFD(fd int, name string, fn func(name []byte, ino uint64, typ byte)) (dev uint64, err error) {
-	var st syscall.Stat_t
-	if err := fstat(fd, &st); err != nil {
-		return 0, &os.PathError{Op: "fstat", Path: name, Err: err}
-	}
+// direntsFD is readDirents on the open directory fd, without the device.
+// An entry of unknown type (a file system without d_type) is given the
+// type lstat finds.
+func (c *Cache) direntsFD(fd int, name string, fn func(name []byte, ino uint64, typ byte)) error {
 	bp := c.getBuf()
 	defer c.putBuf(bp)
 	buf := *bp
@@ -269,17 +274,17 @@ func (c *Cache) direntsFD(fd int, name string, fn func(name []byte, ino uint64, 
 			continue
 		}
 		if err != nil {
-			return 0, &os.PathError{Op: "getdents", Path: name, Err: err}
+			return &os.PathError{Op: "getdents", Path: name, Err: err}
 		}
 		if n <= 0 {
-			return uint64(st.Dev), nil
+			return nil
 		}
 		// struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16,
 		// d_type u8, d_name NUL-terminated.
 		for b := buf[:n]; len(b) >= 19; {
 			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
 			if reclen < 19 || reclen > len(b) {
-				return 0, &os.PathError{Op: "getdents", Path: name, Err: syscall.EINVAL}
+				return &os.PathError{Op: "getdents", Path: name, Err: syscall.EINVAL}
 			}
 			nameBytes := b[19:reclen]
 			if i := bytes.IndexByte(nameBytes, 0); i >= 0 {
@@ -479,7 +484,7 @@ func (c *Cache) readAt(dirFD int, dir, file string) ([]byte, error) {
 // errors), opened and not yet read.
 func (c *Cache) listFD(fd int, name string) ([]string, error) {
 	var names []string
-	_, err := c.direntsFD(fd, name, func(n []byte, _ uint64, typ byte) {
+	err := c.direntsFD(fd, name, func(n []byte, _ uint64, typ byte) {
 		if typ == syscall.DT_REG {
 			names = append(names, string(n))
 		}

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"strings"
@@ -46,6 +47,19 @@ type issuing struct {
 	crlURI  string
 	expires time.Time
 	key     *object.Key // the CA's key, prepared at its first RSA check
+	// spki is the SHA-256 of the CA's SubjectPublicKeyInfo once
+	// spkiSum has been called: the issuer of the point's memo entries.
+	spki     [sha256.Size]byte
+	haveSPKI bool
+}
+
+// spkiSum returns the SHA-256 of the CA's SubjectPublicKeyInfo, hashed
+// once per point.
+func (iss *issuing) spkiSum() [sha256.Size]byte {
+	if !iss.haveSPKI {
+		iss.spki, iss.haveSPKI = sha256.Sum256(iss.ca.Cert.RawSPKI), true
+	}
+	return iss.spki
 }
 
 // verify checks a signature by the CA over digest, with the CA's key
@@ -64,17 +78,19 @@ func verifyWith(pub any) func(digest, sig []byte) error {
 }
 
 // validateTA checks a TA certificate fetched for a TAL (RFC 8630 §2.3,
-// RFC 6487 §7.2) and returns its CA.
-func (k *checker) validateTA(c *object.Cert, uri, ta string, tal *object.TAL) (*CA, error) {
+// RFC 6487 §7.2) and returns its CA. sum is the SHA-256 of the file.
+func (k *checker) validateTA(c *object.Cert, sum [sha256.Size]byte, uri, ta string, tal *object.TAL) (*CA, error) {
 	if c.Kind != object.KindCA || !c.SelfSigned {
 		return nil, invalid("RFC 8630 §2.3", "not a self-signed CA certificate")
 	}
 	if !bytes.Equal(c.RawSPKI, tal.SPKI) {
 		return nil, invalid("RFC 8630 §2.3", "public key differs from the TAL's")
 	}
-	if err := k.memo.check(verifyWith(c.PublicKey), c.RawSPKI, c.RawTBS, c.Signature); err != nil {
+	sigs := k.memo.forFile(sum, func() [sha256.Size]byte { return sha256.Sum256(c.RawSPKI) })
+	if err := sigs.check(verifyWith(c.PublicKey), c.RawTBS, c.Signature); err != nil {
 		return nil, invalidBy("RFC 6487 §7.2", "self-signature", err)
 	}
+	sigs.verified()
 	if err := k.checkTime(c); err != nil {
 		return nil, err
 	}
@@ -85,12 +101,14 @@ func (k *checker) validateTA(c *object.Cert, uri, ta string, tal *object.TAL) (*
 }
 
 // validateCA checks a CA certificate found at uri in the publication point
-// of iss and returns the new CA. The warnings name trimmed resources under
-// OverclaimTrim.
-func (k *checker) validateCA(c *object.Cert, uri string, iss *issuing) (*CA, []string, error) {
-	if err := k.checkIssued(c, uri, iss, object.KindCA); err != nil {
+// of iss and returns the new CA. sum is the SHA-256 of the file. The
+// warnings name trimmed resources under OverclaimTrim.
+func (k *checker) validateCA(c *object.Cert, sum [sha256.Size]byte, uri string, iss *issuing) (*CA, []string, error) {
+	sigs := k.memo.forFile(sum, iss.spkiSum)
+	if err := k.checkIssued(c, uri, iss, object.KindCA, &sigs); err != nil {
 		return nil, nil, err
 	}
+	sigs.verified()
 	if iss.ca.Depth+1 > k.maxDepth {
 		return nil, nil, invalid("RFC 6487 §7.2", "more than %d CA certificates below the TA", k.maxDepth)
 	}
@@ -119,9 +137,10 @@ func (k *checker) validateCA(c *object.Cert, uri string, iss *issuing) (*CA, []s
 }
 
 // checkIssued applies the chain rules every certificate below a CA
-// follows: profile kind, AKI, issuer name, signature, validity, revocation,
-// and CRLDP and AIA pointing where the issuer's CRL and certificate are.
-func (k *checker) checkIssued(c *object.Cert, uri string, iss *issuing, kind object.CertKind) error {
+// follows: profile kind, AKI, issuer name, signature (through sigs, the
+// checks of the file it is in), validity, revocation, and CRLDP and AIA
+// pointing where the issuer's CRL and certificate are.
+func (k *checker) checkIssued(c *object.Cert, uri string, iss *issuing, kind object.CertKind, sigs *fileSigs) error {
 	issuer := iss.ca.Cert
 	if c.Kind != kind {
 		return invalid("RFC 6487 §4.8.1", "%s certificate where a %s one belongs", c.Kind, kind)
@@ -132,7 +151,7 @@ func (k *checker) checkIssued(c *object.Cert, uri string, iss *issuing, kind obj
 	if !bytes.Equal(c.RawIssuer, issuer.RawSubject) {
 		return invalid("RFC 5280 §6.1.3", "issuer name differs from the issuer's subject")
 	}
-	if err := k.memo.check(iss.verify, issuer.RawSPKI, c.RawTBS, c.Signature); err != nil {
+	if err := sigs.check(iss.verify, c.RawTBS, c.Signature); err != nil {
 		return invalidBy("RFC 6487 §7.2", "signature", err)
 	}
 	if err := k.checkTime(c); err != nil {

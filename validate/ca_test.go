@@ -45,7 +45,7 @@ func TestValidateCA(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ca, _, err := k.validateCA(c, tt.cert.URI, iss)
+			ca, _, err := k.validateCA(c, object.FileHash(tt.cert.DER), tt.cert.URI, iss)
 			if tt.want == "" {
 				if err != nil {
 					t.Fatalf("validateCA: %v", err)
@@ -75,7 +75,7 @@ func issuingFor(t *testing.T, ta, parent *objecttest.Issuer, crl objecttest.Obje
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, err := k.validateTA(taCert, ta.URI, "ta", tal)
+	root, err := k.validateTA(taCert, object.FileHash(ta.DER), ta.URI, "ta", tal)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +83,7 @@ func issuingFor(t *testing.T, ta, parent *objecttest.Issuer, crl objecttest.Obje
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, _, err := k.validateCA(pc, parent.URI, &issuing{ca: root, crlURI: ta.CRLURI, expires: root.Expires})
+	ca, _, err := k.validateCA(pc, object.FileHash(parent.DER), parent.URI, &issuing{ca: root, crlURI: ta.CRLURI, expires: root.Expires})
 	if err != nil {
 		t.Fatal(err)
 	}

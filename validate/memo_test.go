@@ -3,6 +3,8 @@ package validate
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"errors"
 	"math/rand/v2"
 	"testing"
 
@@ -110,6 +112,9 @@ func TestMemoDamaged(t *testing.T) {
 			m, err := LoadMemo(data)
 			if err == nil {
 				t.Fatal("LoadMemo accepted a damaged file")
+			}
+			if got, want := errors.Is(err, ErrMemoVersion), name == "other magic"; got != want {
+				t.Errorf("LoadMemo: %v; is ErrMemoVersion = %v, want %v", err, got, want)
 			}
 			got := memoRun(t, f, m)
 			if diff := cmp.Diff(want, got, cmpOpts...); diff != "" {
@@ -234,4 +239,66 @@ func BenchmarkMemoSeen(b *testing.B) {
 		}
 		i += 7919 // a prime stride: no two lookups near each other
 	}
+}
+
+// A memo entry vouches for one file under one issuer key: the same file
+// under another key, or another file under the same key, is verified with
+// RSA; a file whose signatures did not all verify is never entered; and
+// the entries survive Bytes and LoadMemo.
+func TestMemoFileKey(t *testing.T) {
+	sum := func(s string) func() [32]byte { return func() [32]byte { return sha256.Sum256([]byte(s)) } }
+	fileA, fileB := sum("file a")(), sum("file b")()
+	calls := 0
+	good := func(digest, sig []byte) error { calls++; return nil }
+	bad := func(digest, sig []byte) error { calls++; return errors.New("bad signature") }
+
+	m, _ := LoadMemo(nil)
+	s := m.forFile(fileA, sum("key 1"))
+	if s.vouched {
+		t.Fatal("empty memo vouches for a file")
+	}
+	if err := s.check(good, []byte("tbs"), []byte("sig")); err != nil || calls != 1 {
+		t.Fatalf("check: %v, %d RSA checks", err, calls)
+	}
+	s.verified()
+	failed := m.forFile(fileB, sum("key 1"))
+	if err := failed.check(bad, []byte("tbs"), []byte("sig")); err == nil {
+		t.Fatal("a failed signature passed")
+	} // and never verified(): not entered
+
+	loaded, err := LoadMemo(m.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, memo := range []*Memo{m, loaded} {
+		for _, tc := range []struct {
+			file   [32]byte
+			issuer string
+			want   bool
+		}{
+			{fileA, "key 1", true},
+			{fileA, "key 2", false},
+			{fileB, "key 1", false},
+		} {
+			if got := memo.forFile(tc.file, sum(tc.issuer)).vouched; got != tc.want {
+				t.Errorf("file %x under %s: vouched = %v, want %v", tc.file[:4], tc.issuer, got, tc.want)
+			}
+		}
+	}
+	calls = 0
+	s = loaded.forFile(fileA, sum("key 1"))
+	if err := s.check(bad, []byte("tbs"), []byte("sig")); err != nil || calls != 0 {
+		t.Errorf("vouched file: check %v after %d RSA checks, want nil after none", err, calls)
+	}
+	if hits, misses := loaded.Stats(); hits != 1 || misses != 0 {
+		t.Errorf("stats %d hits, %d misses; want 1 and 0", hits, misses)
+	}
+
+	// Without a memo every signature is verified and no issuer key hashed.
+	var none *Memo
+	s = none.forFile(fileA, func() [32]byte { t.Fatal("issuer key hashed without a memo"); return [32]byte{} })
+	if err := s.check(bad, []byte("tbs"), []byte("sig")); err == nil {
+		t.Error("without a memo a bad signature passed")
+	}
+	s.verified() // no memo: nothing to record, no panic
 }

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"slices"
 	"time"
@@ -13,20 +14,20 @@ import (
 // AS range in one would otherwise let a single file make billions.
 const maxRouterASNs = 1024
 
-// object validates one listed file whose hash matched, counts it and
-// collects its payloads or, for a CA certificate, the child CA.
-func (p *point) object(uri string, data []byte) error {
+// object validates one listed file whose hash (sum) matched, counts it
+// and collects its payloads or, for a CA certificate, the child CA.
+func (p *point) object(uri string, data []byte, sum [sha256.Size]byte) error {
 	switch object.Detect(uri, data) {
 	case object.TypeCert:
-		return p.cert(uri, data)
+		return p.cert(uri, data, sum)
 	case object.TypeROA:
-		return p.roa(uri, data)
+		return p.roa(uri, data, sum)
 	case object.TypeASPA:
-		return p.aspa(uri, data)
+		return p.aspa(uri, data, sum)
 	case object.TypeGBR:
-		return p.gbr(uri, data)
+		return p.gbr(uri, data, sum)
 	case object.TypeTAK:
-		return p.tak(uri, data)
+		return p.tak(uri, data, sum)
 	}
 	p.res.unknown++
 	p.warn(fmt.Sprintf("%s: unknown or unexpected object type, skipped", uri))
@@ -35,11 +36,13 @@ func (p *point) object(uri string, data []byte) error {
 
 // checkSigned checks a signed object's EE certificate against the point's
 // CA and CRL and the object's own signature (RFC 6488 §3), and returns the
-// EE's effective resources and the payload's expiry.
-func (p *point) checkSigned(uri string, so *object.SignedObject) (object.Resources, time.Time, error) {
+// EE's effective resources and the payload's expiry. sum is the SHA-256
+// of the file.
+func (p *point) checkSigned(uri string, so *object.SignedObject, sum [sha256.Size]byte) (object.Resources, time.Time, error) {
 	var none object.Resources
 	ee := so.EE
-	if err := p.k.checkIssued(ee, uri, &p.iss, object.KindEE); err != nil {
+	sigs := p.k.memo.forFile(sum, p.iss.spkiSum)
+	if err := p.k.checkIssued(ee, uri, &p.iss, object.KindEE, &sigs); err != nil {
 		return none, time.Time{}, err
 	}
 	if ee.SignedObject != uri {
@@ -48,9 +51,10 @@ func (p *point) checkSigned(uri string, so *object.SignedObject) (object.Resourc
 	if err := so.CheckDigest(); err != nil {
 		return none, time.Time{}, invalidBy("RFC 6488 §3", "CMS signature", err)
 	}
-	if err := p.k.memo.check(verifyWith(ee.PublicKey), ee.RawSPKI, so.SignedAttrs, so.Signature); err != nil {
+	if err := sigs.check(verifyWith(ee.PublicKey), so.SignedAttrs, so.Signature); err != nil {
 		return none, time.Time{}, invalidBy("RFC 6488 §3", "CMS signature", fmt.Errorf("signerInfo: %w", err))
 	}
+	sigs.verified()
 	res, warns, err := p.k.resources(ee, uri, p.iss.ca)
 	if err != nil {
 		return none, time.Time{}, err
@@ -63,15 +67,15 @@ func (p *point) checkSigned(uri string, so *object.SignedObject) (object.Resourc
 
 // cert handles a certificate file: a CA certificate becomes a child CA,
 // a BGPsec router certificate gives router keys.
-func (p *point) cert(uri string, data []byte) error {
+func (p *point) cert(uri string, data []byte, sum [sha256.Size]byte) error {
 	c, err := object.ParseCert(data)
 	if err != nil {
 		return p.reject(uri, KindCert, err)
 	}
 	if c.Kind == object.KindRouter {
-		return p.router(uri, c)
+		return p.router(uri, c, sum)
 	}
-	ca, warns, err := p.k.validateCA(c, uri, &p.iss)
+	ca, warns, err := p.k.validateCA(c, sum, uri, &p.iss)
 	if err != nil {
 		if c.Kind == object.KindCA {
 			p.res.rejected = append(p.res.rejected, c.Resources.Resolve(p.iss.ca.Resources))
@@ -90,12 +94,12 @@ func (p *point) cert(uri string, data []byte) error {
 // resources (RFC 9582 §5). Under OverclaimTrim, where those resources may
 // have been cut down, a prefix outside them is dropped with a warning and
 // the others are kept.
-func (p *point) roa(uri string, data []byte) error {
+func (p *point) roa(uri string, data []byte, sum [sha256.Size]byte) error {
 	roa, err := object.ParseROA(data)
 	if err != nil {
 		return p.reject(uri, KindROA, err)
 	}
-	res, expires, err := p.checkSigned(uri, roa.Signed)
+	res, expires, err := p.checkSigned(uri, roa.Signed, sum)
 	if err != nil {
 		return p.reject(uri, KindROA, err)
 	}
@@ -131,13 +135,13 @@ func (p *point) roa(uri string, data []byte) error {
 // aspa turns an ASPA into a VAP. The customer must be the EE's only AS
 // resource and the providers sorted, unique, without AS0 and without the
 // customer (draft-ietf-sidrops-aspa-profile §3, §4).
-func (p *point) aspa(uri string, data []byte) error {
+func (p *point) aspa(uri string, data []byte, sum [sha256.Size]byte) error {
 	const rule = "draft-ietf-sidrops-aspa-profile §4"
 	a, err := object.ParseASPA(data)
 	if err != nil {
 		return p.reject(uri, KindASPA, err)
 	}
-	res, expires, err := p.checkSigned(uri, a.Signed)
+	res, expires, err := p.checkSigned(uri, a.Signed, sum)
 	if err != nil {
 		return p.reject(uri, KindASPA, err)
 	}
@@ -167,10 +171,12 @@ func (p *point) aspa(uri string, data []byte) error {
 
 // router turns a BGPsec router certificate into router keys, one per AS
 // number (RFC 8209 §3.1, RFC 8210 §5.10).
-func (p *point) router(uri string, c *object.Cert) error {
-	if err := p.k.checkIssued(c, uri, &p.iss, object.KindRouter); err != nil {
+func (p *point) router(uri string, c *object.Cert, sum [sha256.Size]byte) error {
+	sigs := p.k.memo.forFile(sum, p.iss.spkiSum)
+	if err := p.k.checkIssued(c, uri, &p.iss, object.KindRouter, &sigs); err != nil {
 		return p.reject(uri, KindRouterCert, err)
 	}
+	sigs.verified()
 	res, warns, err := p.k.resources(c, uri, p.iss.ca)
 	if err != nil {
 		return p.reject(uri, KindRouterCert, err)
@@ -202,12 +208,12 @@ func (p *point) router(uri string, c *object.Cert) error {
 }
 
 // gbr checks a Ghostbusters record; its contents are not used (RFC 6493).
-func (p *point) gbr(uri string, data []byte) error {
+func (p *point) gbr(uri string, data []byte, sum [sha256.Size]byte) error {
 	g, err := object.ParseGBR(data)
 	if err != nil {
 		return p.reject(uri, KindGBR, err)
 	}
-	if _, _, err := p.checkSigned(uri, g.Signed); err != nil {
+	if _, _, err := p.checkSigned(uri, g.Signed, sum); err != nil {
 		return p.reject(uri, KindGBR, err)
 	}
 	p.accept(KindGBR)
@@ -216,12 +222,12 @@ func (p *point) gbr(uri string, data []byte) error {
 
 // tak checks a TAK object: issued by a TA whose key is its current key
 // (RFC 9691 §5).
-func (p *point) tak(uri string, data []byte) error {
+func (p *point) tak(uri string, data []byte, sum [sha256.Size]byte) error {
 	t, err := object.ParseTAK(data)
 	if err != nil {
 		return p.reject(uri, KindTAK, err)
 	}
-	if _, _, err := p.checkSigned(uri, t.Signed); err != nil {
+	if _, _, err := p.checkSigned(uri, t.Signed, sum); err != nil {
 		return p.reject(uri, KindTAK, err)
 	}
 	if p.iss.ca.Depth != 0 || !bytes.Equal(t.Current.SPKI, p.iss.ca.Cert.RawSPKI) {

@@ -2,6 +2,7 @@ package validate
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -70,6 +71,7 @@ type point struct {
 type listedFile struct {
 	uri  string
 	data []byte
+	sum  [sha256.Size]byte
 }
 
 // reject logs and counts a bad object. It returns an error only when err
@@ -139,7 +141,8 @@ func (p *point) run() error {
 		p.badMft = data
 		return p.fail(mftURI, KindManifest, err)
 	}
-	if err := p.checkManifest(mftURI, data, mft); err != nil {
+	mftSum := object.FileHash(data)
+	if err := p.checkManifest(mftURI, data, mftSum, mft); err != nil {
 		p.badMft = data
 		return p.fail(mftURI, KindManifest, err)
 	}
@@ -166,21 +169,21 @@ func (p *point) run() error {
 	}
 	p.accept(KindManifest)
 	p.accept(KindCRL)
-	p.files[path.Base(mftURI)] = object.FileHash(data)
+	p.files[path.Base(mftURI)] = mftSum
 	if err := p.warnUnlisted(mft); err != nil {
 		return err
 	}
 	for _, f := range files {
-		if err := p.object(f.uri, f.data); err != nil {
+		if err := p.object(f.uri, f.data, f.sum); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// checkManifest checks the manifest against its EE certificate, the CA,
-// now and the copy in the validated store.
-func (p *point) checkManifest(uri string, data []byte, mft *object.Manifest) error {
+// checkManifest checks the manifest (data, whose SHA-256 is sum) against
+// its EE certificate, the CA, now and the copy in the validated store.
+func (p *point) checkManifest(uri string, data []byte, sum [sha256.Size]byte, mft *object.Manifest) error {
 	// The window first: the EE certificate usually shares it, and a stale
 	// manifest is worth counting as such.
 	if p.k.now.Before(mft.ThisUpdate) {
@@ -189,7 +192,7 @@ func (p *point) checkManifest(uri string, data []byte, mft *object.Manifest) err
 	if p.k.now.After(mft.NextUpdate) {
 		return invalidBy("RFC 9286 §6.3", "past nextUpdate "+mft.NextUpdate.UTC().Format(time.RFC3339), errStale)
 	}
-	if _, _, err := p.checkSigned(uri, mft.Signed); err != nil {
+	if _, _, err := p.checkSigned(uri, mft.Signed, sum); err != nil {
 		return err
 	}
 	p.iss.expires = earliest(p.iss.expires, mft.NextUpdate)
@@ -263,7 +266,7 @@ func (p *point) loadCRL(mft *object.Manifest) error {
 	if err != nil {
 		return p.fail(uri, KindCRL, err)
 	}
-	if err := p.checkCRL(crl); err != nil {
+	if err := p.checkCRL(crl, crls[0].Hash); err != nil {
 		return p.fail(uri, KindCRL, err)
 	}
 	p.iss.crl, p.iss.crlURI = crl, uri
@@ -272,16 +275,19 @@ func (p *point) loadCRL(mft *object.Manifest) error {
 	return nil
 }
 
-// checkCRL checks a CRL against its issuer and now (RFC 6487 §5).
-func (p *point) checkCRL(crl *object.CRL) error {
+// checkCRL checks a CRL (its file's SHA-256 is sum) against its issuer
+// and now (RFC 6487 §5).
+func (p *point) checkCRL(crl *object.CRL, sum [sha256.Size]byte) error {
 	const rule = "RFC 6487 §5"
 	ca := p.iss.ca.Cert
 	if !bytes.Equal(crl.AKI, ca.SKI) || !bytes.Equal(crl.RawIssuer, ca.RawSubject) {
 		return invalid(rule, "not issued by the CA (AKI %X, CA SKI %X)", crl.AKI, ca.SKI)
 	}
-	if err := p.k.memo.check(p.iss.verify, ca.RawSPKI, crl.RawTBS, crl.Signature); err != nil {
+	sigs := p.k.memo.forFile(sum, p.iss.spkiSum)
+	if err := sigs.check(p.iss.verify, crl.RawTBS, crl.Signature); err != nil {
 		return invalidBy(rule, "signature", err)
 	}
+	sigs.verified()
 	if p.k.now.Before(crl.ThisUpdate) {
 		return invalid(rule, "thisUpdate %s is in the future", crl.ThisUpdate.UTC().Format(time.RFC3339))
 	}
@@ -313,7 +319,7 @@ func (p *point) checkFiles(mft *object.Manifest) ([]listedFile, error) {
 			return nil, p.fail(uri, kindOfName(f.Name), invalid("RFC 9286 §6.5", "hash differs from the manifest's"))
 		}
 		p.files[f.Name] = f.Hash
-		files = append(files, listedFile{uri: uri, data: data})
+		files = append(files, listedFile{uri: uri, data: data, sum: f.Hash})
 	}
 	return files, nil
 }

@@ -347,6 +347,12 @@ func DedupVRPs(v []VRP, order TAOrder) []VRP {
 		}
 		return betterVRP(a, b, order)
 	})
+	return compactVRPs(v)
+}
+
+// compactVRPs keeps the first of each run of VRPs with one identity in v,
+// sorted as DedupVRPs sorts: the winner.
+func compactVRPs(v []VRP) []VRP {
 	return slices.CompactFunc(v, func(a, b VRP) bool { return CompareVRP(a, b) == 0 })
 }
 

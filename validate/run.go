@@ -50,7 +50,7 @@ func Run(ctx context.Context, cfg Config, syncer Syncer, store Store) (*Result, 
 	if err := w.walk(ctx, roots, agg); err != nil {
 		return nil, err
 	}
-	return agg.result(cfg.UnsafeVRPs), nil
+	return agg.result(cfg.UnsafeVRPs, w.workers), nil
 }
 
 // loadTA parses a TAL and returns the CA of the first of its URIs that
@@ -112,7 +112,7 @@ func (w *walker) tryTA(uri, name string, tal *object.TAL, read func(string) ([]b
 	if err != nil {
 		return nil, err
 	}
-	return w.k.validateTA(c, uri, name, tal)
+	return w.k.validateTA(c, object.FileHash(data), uri, name, tal)
 }
 
 // aggregate is the coordinator's sum of everything the point jobs
@@ -206,18 +206,19 @@ func (a *aggregate) merge(r pointResult) {
 	}
 }
 
-// result sorts and de-duplicates what the walk found into a Result.
-func (a *aggregate) result(unsafe UnsafeVRPs) *Result {
+// result sorts and de-duplicates what the walk found into a Result, the
+// VRPs on up to ways goroutines.
+func (a *aggregate) result(unsafe UnsafeVRPs, ways int) *Result {
 	names := make([]string, len(a.tas))
 	for i, t := range a.tas {
 		names[i] = t.Name
 	}
 	order := ByTALOrder(names)
-	a.vrps = slices.Concat(a.vrpParts...)
+	a.vrps = joinVRPs(a.vrpParts, order, ways)
 	a.vrpParts = nil
-	vrps := a.filterUnsafe(unsafe)
+	vrps := a.filterUnsafe(unsafe) // keeps the order
 	res := &Result{VRPTotal: len(vrps), ASPATotal: len(a.aspas), TALCount: len(a.tas), InvalidTALs: a.invalidTALs}
-	res.VRPs = DedupVRPs(vrps, order)
+	res.VRPs = compactVRPs(vrps)
 	res.ASPAs, res.ASPAOverflowed = MergeASPAs(a.aspas, order)
 	res.RouterKeys = DedupRouterKeys(a.keys, order)
 	for _, v := range res.VRPs {
