@@ -81,6 +81,9 @@ type Cache struct {
 	// bufs holds read buffers of readBufSize bytes, one per reader at a
 	// time, so reading a small file takes no fstat to size it.
 	bufs sync.Pool
+	// chunks holds chunkSize blocks of memory that Dir.Prefetch copies
+	// files into, given back when the Dir is closed.
+	chunks sync.Pool
 	// noOpenat2 is set once openat2 turns out to be unavailable (ENOSYS:
 	// an old kernel; EPERM: a seccomp filter that refuses it).
 	noOpenat2 atomic.Bool
@@ -108,6 +111,18 @@ type Cache struct {
 // every RPKI object (a manifest of a few thousand entries is the
 // exception, read in more steps).
 const readBufSize = 64 << 10
+
+// chunkSize is the size of the blocks of memory prefetched files are
+// copied into: many files each (the ring reads files of up to 32 KiB).
+const chunkSize = 256 << 10
+
+// getChunk takes a block from the pool, or makes one.
+func (c *Cache) getChunk() []byte {
+	if bp, ok := c.chunks.Get().(*[]byte); ok {
+		return *bp
+	}
+	return make([]byte, chunkSize)
+}
 
 // getBuf takes a read buffer from the pool; putBuf gives it back.
 func (c *Cache) getBuf() *[]byte {

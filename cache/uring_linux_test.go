@@ -197,3 +197,49 @@ func TestDirPrefetchRingRefused(t *testing.T) {
 		t.Errorf("ReadFile(a.roa) = %q, %v", got, err)
 	}
 }
+
+// Files read ahead are copied into shared blocks of memory, several to a
+// block: across many blocks, and in a directory opened after another was
+// closed (whose blocks it may reuse), each file reads back whole and
+// exact.
+func TestDirPrefetchChunks(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, dir)
+	var names []string
+	want := map[string]string{}
+	for i := range 3 * chunkSize / (20 << 10) { // about three blocks
+		name := fmt.Sprintf("f%03d.roa", i)
+		b := make([]byte, 20<<10-i) // sizes that do not divide a block
+		for j := range b {
+			b[j] = byte(i + j*13)
+		}
+		mustWrite(t, c, AreaRsync, "h/repo/"+name, string(b))
+		names = append(names, name)
+		want[name] = string(b)
+	}
+	for round := range 3 {
+		d, err := c.OpenDir(AreaRsync, "h/repo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Prefetch(names)
+		if r, err := newRing(); err == nil {
+			r.close()
+			if len(d.pre) != len(names) || len(d.chunks) < 3 {
+				t.Fatalf("round %d: io_uring available: %d of %d files read ahead into %d blocks", round, len(d.pre), len(names), len(d.chunks))
+			}
+		}
+		for _, n := range names {
+			data, err := d.ReadFile(n)
+			if err != nil || string(data) != want[n] {
+				t.Fatalf("round %d: %s: %d bytes, %v; want %d bytes", round, n, len(data), err, len(want[n]))
+			}
+			if cap(data) != len(data) {
+				t.Fatalf("round %d: %s: capacity %d beyond its %d bytes: an append would overwrite the next file", round, n, cap(data), len(data))
+			}
+		}
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

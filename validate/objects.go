@@ -68,6 +68,10 @@ func (p *point) checkSigned(uri string, so *object.SignedObject, sum [sha256.Siz
 // cert handles a certificate file: a CA certificate becomes a child CA,
 // a BGPsec router certificate gives router keys.
 func (p *point) cert(uri string, data []byte, sum [sha256.Size]byte) error {
+	// The certificate outlives the point's job (a CA is visited later, a
+	// router certificate's key is output), and its fields alias the
+	// bytes it is parsed from, which a Prefetcher reuses after the job.
+	data = bytes.Clone(data)
 	c, err := object.ParseCert(data)
 	if err != nil {
 		return p.reject(uri, KindCert, err)

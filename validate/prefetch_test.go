@@ -2,6 +2,8 @@ package validate
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -76,5 +78,109 @@ func TestPrefetchOnlyListed(t *testing.T) {
 	}
 	if !slices.Contains(s.valid, ca.ManifestURI) || !slices.Contains(s.valid, ta.ManifestURI) {
 		t.Errorf("validated manifests not read ahead: %q", s.valid)
+	}
+}
+
+// poisonStore is a DirStore whose directories read ahead as tally's cache
+// does, and, like it, take the memory of what they read back on Close:
+// here by overwriting it, so that anything a point job kept of those
+// bytes past its end shows in the result.
+type poisonStore struct{ *DirStore }
+
+func (s poisonStore) OpenFreshDir(dirURI string) (DirReader, error) {
+	d, err := s.DirStore.OpenFreshDir(dirURI)
+	if err != nil {
+		return nil, err
+	}
+	return &poisonDir{DirReader: d, s: s.DirStore, pre: map[string][]byte{}, valid: map[string][]byte{}}, nil
+}
+
+type poisonDir struct {
+	DirReader
+	s          *DirStore
+	pre, valid map[string][]byte
+	lent       [][]byte
+}
+
+func (d *poisonDir) Prefetch(names, validURIs []string) {
+	for _, n := range names {
+		if data, err := d.DirReader.ReadFile(n); err == nil {
+			d.pre[n] = data
+			d.lent = append(d.lent, data)
+		}
+	}
+	for _, u := range validURIs {
+		if data, err := d.s.Valid(u); err == nil {
+			d.valid[u] = data
+			d.lent = append(d.lent, data)
+		}
+	}
+}
+
+func (d *poisonDir) ReadFile(name string) ([]byte, error) {
+	if data, ok := d.pre[name]; ok {
+		delete(d.pre, name)
+		return data, nil
+	}
+	return d.DirReader.ReadFile(name)
+}
+
+func (d *poisonDir) ReadValid(uri string) ([]byte, error) {
+	if data, ok := d.valid[uri]; ok {
+		delete(d.valid, uri)
+		return data, nil
+	}
+	return d.s.Valid(uri)
+}
+
+func (d *poisonDir) Close() error {
+	for _, b := range d.lent {
+		for i := range b {
+			b[i] = 0xA5
+		}
+	}
+	return d.DirReader.Close()
+}
+
+// The bytes a Prefetcher reads are valid only until the directory is
+// closed (cache.Dir reuses their memory): every scenario gives the same
+// result when they are overwritten at Close as when they are not, so no
+// point job keeps any of them past its end (a certificate it keeps is
+// copied).
+func TestPrefetchedBytesNotKept(t *testing.T) {
+	for _, sc := range slices.Concat(scenarios, moreScenarios) {
+		t.Run(sc.name, func(t *testing.T) {
+			f := newFixture(t)
+			ta := objecttest.NewTA(objecttest.CertSpec{})
+			f.addTA("ta", ta)
+			if sc.buildAt != nil {
+				sc.buildAt(f, ta)
+			} else {
+				sc.build(f, ta)
+			}
+			// The same repository twice: each run promotes into its own.
+			dir := t.TempDir()
+			other := &DirStore{FreshDir: filepath.Join(dir, "fresh"), ValidDir: filepath.Join(dir, "valid")}
+			for _, d := range [][2]string{{f.store.FreshDir, other.FreshDir}, {f.store.ValidDir, other.ValidDir}} {
+				if _, err := os.Stat(d[0]); err == nil {
+					if err := os.CopyFS(d[1], os.DirFS(d[0])); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			cfg := sc.cfg
+			if cfg.Now.IsZero() {
+				cfg.Now = now
+			}
+			cfg.Workers, cfg.TALs = 2, f.tals
+			want := f.run(sc.cfg)
+			got, err := Run(context.Background(), cfg, &syncer{}, poisonStore{other})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got, cmpOpts...); diff != "" {
+				t.Errorf("result with prefetched bytes overwritten at Close (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -57,7 +57,9 @@ type DirReader interface {
 // once faster than one by one: Prefetch reads the files names of its
 // directory ahead for ReadFile, and the files validURIs of the validated
 // store for ReadValid (which reads what Store.Valid would); each is
-// returned once.
+// returned once. The bytes ReadFile and ReadValid return are valid only
+// until Close, which may hand their memory to other directories: a point
+// job copies what outlives it (the certificates it keeps).
 type Prefetcher interface {
 	Prefetch(names, validURIs []string)
 	ReadValid(uri string) ([]byte, error)
