@@ -400,17 +400,31 @@ func (r *runner) run() (*validate.Result, error) {
 		cfg.Progress = p.objects
 		defer p.stop()
 	}
+	// The sweep needs only the repositories reached, so it runs while
+	// Run sorts the payloads: after an online run, unless the drop guard
+	// (which must pass before anything is removed) is on.
+	var early chan sweepResult
+	if !o.noFetch && o.maxDrop == 0 {
+		cfg.Walked = func(repos []validate.RepoRef) {
+			early = make(chan sweepResult, 1)
+			go func() { early <- r.sweep(cfg.TALs, repos) }()
+		}
+	}
 	res, err := validate.Run(ctx, cfg, client, client)
 	if err != nil {
+		if early != nil {
+			<-early // the cache stays locked until the sweep is done
+		}
 		return nil, err
 	}
 	cfg.Log.Info("validated", "elapsed", time.Since(r.start).Round(time.Millisecond))
 	// The memo holds only signatures that verified, which stay true
 	// whatever the rest of the run does, so it is written while the
-	// cache is swept and the outputs are written; the run waits for it
-	// on every way out, before the cache is unlocked.
+	// cache is swept and the outputs are written (not at all when the
+	// run used every entry and added none); the run waits for it on
+	// every way out, before the cache is unlocked.
 	saveMemo := func() error { return nil }
-	if cfg.Memo != nil {
+	if cfg.Memo != nil && !cfg.Memo.Unchanged() {
 		saved := make(chan error, 1)
 		go func() { saved <- r.lock.SaveMemo(cfg.Memo.Bytes()) }()
 		saveMemo = sync.OnceValue(func() error { return <-saved })
@@ -429,11 +443,16 @@ func (r *runner) run() (*validate.Result, error) {
 	if !o.noFetch {
 		// Only after a complete online run: every repository in use was
 		// reached, so what is not in use can go.
-		keep, validKeep := keeper(cfg, res)
-		removed, err := r.lock.Sweep(keep, validKeep)
-		if err != nil {
-			return res, err
+		var sw sweepResult
+		if early != nil {
+			sw = <-early
+		} else {
+			sw = r.sweep(cfg.TALs, repoRefs(res))
 		}
+		if sw.err != nil {
+			return res, sw.err
+		}
+		removed := sw.removed
 		res.Metadata.CacheDeletedFiles = removed
 		cfg.Log.Info("cache swept: removed files no repository in use references", "files", removed,
 			"elapsed", time.Since(r.start).Round(time.Millisecond))
@@ -669,12 +688,35 @@ func logFacts(log *slog.Logger, facts []fetch.RepoFact) {
 	}
 }
 
+// sweepResult is what a sweep of the cache did.
+type sweepResult struct {
+	removed int
+	err     error
+}
+
+// sweep removes from the cache what the repositories reached (repos) and
+// the TALs no longer use.
+func (r *runner) sweep(tals []validate.TALFile, repos []validate.RepoRef) sweepResult {
+	keep, validKeep := keeper(tals, repos)
+	removed, err := r.lock.Sweep(keep, validKeep)
+	return sweepResult{removed, err}
+}
+
+// repoRefs lists the repositories of res.
+func repoRefs(res *validate.Result) []validate.RepoRef {
+	refs := make([]validate.RepoRef, len(res.Repos))
+	for i, rp := range res.Repos {
+		refs[i] = validate.RepoRef{CARepository: rp.CARepository, Notify: rp.Notify}
+	}
+	return refs
+}
+
 // keeper decides, for Sweep after a complete online run, which cache
 // files are still in use: the RRDP repositories and rsync modules of the
 // repositories reached, the TA certificates of the TALs, and in the
 // validated store the publication points reached. validKeep fingerprints
 // that last set, so Sweep can tell when the validated store needs no walk.
-func keeper(cfg validate.Config, res *validate.Result) (keep func(cache.Area, string) bool, validKeep string) {
+func keeper(tals []validate.TALFile, repos []validate.RepoRef) (keep func(cache.Area, string) bool, validKeep string) {
 	rrdpDirs := make(map[string]bool)
 	modules := make(map[string]bool)
 	points := make(map[string]bool)
@@ -683,7 +725,7 @@ func keeper(cfg validate.Config, res *validate.Result) (keep func(cache.Area, st
 	// and rsync modules: each of those is converted once.
 	notifies := make(map[string]bool)
 	bases := make(map[string]bool)
-	for _, r := range res.Repos {
+	for _, r := range repos {
 		if !notifies[r.Notify] {
 			notifies[r.Notify] = true
 			if u, err := cache.ParseURI(r.Notify); err == nil {
@@ -700,7 +742,7 @@ func keeper(cfg validate.Config, res *validate.Result) (keep func(cache.Area, st
 			points[u.Path()] = true
 		}
 	}
-	for _, t := range cfg.TALs {
+	for _, t := range tals {
 		tal, err := object.ParseTAL(t.Data)
 		if err != nil {
 			continue

@@ -63,7 +63,17 @@ type Config struct {
 	// Progress, when set, is called from one goroutine after each
 	// publication point is done, with the number done so far.
 	Progress func(points int)
+
+	// Walked, when set, is called once the walk has ended without
+	// error, after which Run uses neither the Syncer nor the Store, with
+	// every repository the walk reached; Run then sorts and merges what
+	// it found. A caller may clean the cache meanwhile.
+	Walked func(repos []RepoRef)
 }
+
+// RepoRef names a repository the walk reached: the rsync URI of its
+// publication point and, for one with RRDP, its notification URI.
+type RepoRef struct{ CARepository, Notify string }
 
 // DefaultSyncs is the number of repository syncs in flight when
 // Config.Syncs is zero.

@@ -132,6 +132,29 @@ func (m *Memo) Bytes() []byte {
 	return append(out, sum[:]...)
 }
 
+// Unchanged reports whether Bytes would return the very memo loaded: no
+// entry was added and every loaded one was used. A run over an unchanged
+// repository then need not write the memo again.
+func (m *Memo) Unchanged() bool {
+	m.mu.Lock()
+	added := len(m.added)
+	m.mu.Unlock()
+	if added > 0 || len(m.old) == 0 {
+		return false
+	}
+	n := len(m.old) / sha256.Size
+	for i := range m.used {
+		want := ^uint32(0)
+		if rest := n - 32*i; rest < 32 {
+			want = 1<<rest - 1
+		}
+		if m.used[i].Load() != want {
+			return false
+		}
+	}
+	return true
+}
+
 // Stats returns how many signature checks the memo answered and how many
 // needed RSA.
 func (m *Memo) Stats() (hits, misses int64) { return m.hits.Load(), m.misses.Load() }

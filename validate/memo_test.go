@@ -55,9 +55,16 @@ func TestMemoRerun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if m1.Unchanged() || m2.Unchanged() {
+		t.Error("a memo that gained entries, or one not yet used, is unchanged")
+	}
 	second := memoRun(t, f, m2)
 	if hits, misses := m2.Stats(); hits != 12 || misses != 0 {
 		t.Errorf("second run: %d hits, %d misses; want 12 and 0", hits, misses)
+	}
+	// Every entry used and none added: the memo need not be written.
+	if !m2.Unchanged() || !bytes.Equal(m2.Bytes(), m1.Bytes()) {
+		t.Errorf("after an unchanged rerun: Unchanged %v, same bytes %v; want both", m2.Unchanged(), bytes.Equal(m2.Bytes(), m1.Bytes()))
 	}
 	for _, r := range []*Result{first, second} {
 		if diff := cmp.Diff(plain, r, cmpOpts...); diff != "" {
@@ -80,6 +87,9 @@ func TestMemoRerun(t *testing.T) {
 	checkAt(t, third, []ruleAt{{b.URI, "RFC 6488 §3"}})
 	if _, misses := m3.Stats(); misses == 0 {
 		t.Errorf("the changed ROA was answered by the memo")
+	}
+	if m3.Unchanged() {
+		t.Error("a memo with an entry unused (the old ROA) and one added is unchanged")
 	}
 }
 

@@ -50,6 +50,13 @@ func Run(ctx context.Context, cfg Config, syncer Syncer, store Store) (*Result, 
 	if err := w.walk(ctx, roots, agg); err != nil {
 		return nil, err
 	}
+	if cfg.Walked != nil {
+		refs := make([]RepoRef, 0, len(agg.repos))
+		for k := range agg.repos {
+			refs = append(refs, RepoRef{CARepository: k.rsync, Notify: k.notify})
+		}
+		cfg.Walked(refs)
+	}
 	return agg.result(cfg.UnsafeVRPs, w.workers), nil
 }
 

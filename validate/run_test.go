@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -216,3 +217,29 @@ func TestRunGoodTree(t *testing.T) {
 }
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+// Walked is called once, after the walk, with exactly the repositories
+// the result lists.
+func TestWalkedHook(t *testing.T) {
+	f := newFixture(t)
+	ta := objecttest.NewTA(objecttest.CertSpec{})
+	f.addTA("ta", ta)
+	ca := ta.CA(caSpec("10.0.0.0/8"))
+	f.pub(ca, roa(ca, 64496, "10.1.0.0/16", 0))
+	f.pub(ta, ca.Object)
+	var got [][]RepoRef
+	res := f.run(Config{Walked: func(repos []RepoRef) { got = append(got, repos) }})
+	if len(got) != 1 {
+		t.Fatalf("Walked called %d times, want once", len(got))
+	}
+	var want []RepoRef
+	for _, r := range res.Repos {
+		want = append(want, RepoRef{CARepository: r.CARepository, Notify: r.Notify})
+	}
+	byURI := func(a, b RepoRef) int { return strings.Compare(a.CARepository+a.Notify, b.CARepository+b.Notify) }
+	slices.SortFunc(got[0], byURI)
+	slices.SortFunc(want, byURI)
+	if len(want) != 2 || !slices.Equal(got[0], want) {
+		t.Errorf("Walked got %v, the result lists %v (want the TA's and the CA's)", got[0], want)
+	}
+}
