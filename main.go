@@ -400,12 +400,20 @@ func (r *runner) run() (*validate.Result, error) {
 		cfg.Progress = p.objects
 		defer p.stop()
 	}
-	// The sweep needs only the repositories reached, so it runs while
-	// Run sorts the payloads: after an online run, unless the drop guard
-	// (which must pass before anything is removed) is on.
+	// Once the walk is over, what is left to allocate is bounded by the
+	// result (the VRPs joined and sorted, the outputs): collecting
+	// garbage then only slows the end of the run, so from there on the
+	// collector runs only near the memory limit. The sweep needs only the
+	// repositories reached, so it runs while Run sorts the payloads:
+	// after an online run, unless the drop guard (which must pass before
+	// anything is removed) is on.
 	var early chan sweepResult
-	if !o.noFetch && o.maxDrop == 0 {
-		cfg.Walked = func(repos []validate.RepoRef) {
+	restoreGC := func() {}
+	defer func() { restoreGC() }()
+	cfg.Walked = func(repos []validate.RepoRef) {
+		gcPercent := debug.SetGCPercent(-1)
+		restoreGC = func() { debug.SetGCPercent(gcPercent) }
+		if !o.noFetch && o.maxDrop == 0 {
 			early = make(chan sweepResult, 1)
 			go func() { early <- r.sweep(cfg.TALs, repos) }()
 		}

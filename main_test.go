@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -261,9 +262,17 @@ func TestOfflineRun(t *testing.T) {
 	}
 
 	// "-" as OUTPUTDIR: the one format on stdout, byte for byte the file.
+	// The run leaves the garbage collector as it found it (the end of a
+	// run leaves it to the memory limit).
+	const percent = 123
+	old := debug.SetGCPercent(percent)
+	defer debug.SetGCPercent(old)
 	status, stdout, stderr := runTally(t, "-n", "-t", tal, "-d", cacheDir, "-P", now, "-c", "-")
 	if status != exitOK || stdout != csv[0] {
 		t.Errorf("-c -: status %d, stdout %q, stderr %s", status, stdout, stderr)
+	}
+	if got := debug.SetGCPercent(percent); got != percent {
+		t.Errorf("GC percent after a run: %d, want %d as before it", got, percent)
 	}
 }
 

@@ -1,105 +1,115 @@
 package validate
 
 import (
+	"encoding/binary"
 	"slices"
 	"sync"
 )
 
 // joinVRPs joins parts into one slice sorted as DedupVRPs sorts it
-// (CompareVRP, then the winner of each set of duplicates first), on up to
-// ways goroutines. The walk ends with hundreds of thousands of VRPs in
-// tens of thousands of parts, and joining and sorting them was the
-// longest step left after it, on one core: here each goroutine takes one
-// range of keys, copies the VRPs in it to its own stretch of the result
-// and sorts that stretch, so the stretches need no merging. The ranges
-// are cut at keys sampled from the parts.
+// (CompareVRP, then the winner of each set of duplicates first). The walk
+// ends with hundreds of thousands of VRPs in tens of thousands of parts,
+// and joining and sorting them with the comparison was the longest step
+// left after it, on one core. Here each VRP gets a 64-bit key that
+// CompareVRP never contradicts (vrpRef), the keys are radix sorted, the
+// VRPs copied in that order on up to ways goroutines, and each run of
+// equal keys (duplicates, and the rare VRPs the key does not tell apart)
+// is then sorted with the full comparison.
 func joinVRPs(parts [][]VRP, order TAOrder, ways int) []VRP {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if n == 0 {
+		return nil
+	}
+	refs := make([]vrpRef, 0, n)
+	for i, p := range parts {
+		for j, v := range p {
+			refs = append(refs, vrpRef{key: vrpKey(v), part: uint32(i), off: uint32(j)})
+		}
+	}
+	refs = radixSortRefs(refs, make([]vrpRef, n))
+	out := make([]VRP, n)
+	ways = max(1, min(ways, n/minVRPsPerWay))
+	var wg sync.WaitGroup
+	for w := range ways {
+		lo, hi := w*n/ways, (w+1)*n/ways
+		wg.Go(func() {
+			for i, r := range refs[lo:hi] {
+				out[lo+i] = parts[r.part][r.off]
+			}
+		})
+	}
+	wg.Wait()
 	cmpVRP := func(a, b VRP) int {
 		if c := CompareVRP(a, b); c != 0 {
 			return c
 		}
 		return betterVRP(a, b, order)
 	}
-	n := 0
-	for _, p := range parts {
-		n += len(p)
-	}
-	if ways < 2 || n < minParallelVRPs {
-		out := slices.Concat(parts...)
-		slices.SortFunc(out, cmpVRP)
-		return out
-	}
-	ways = min(ways, maxVRPWays)
-	cuts := vrpCuts(parts, n, ways, cmpVRP)
-	// range of each VRP, in order across parts, and the size of each range
-	where := make([]uint8, n)
-	counts := make([]int, ways)
-	i := 0
-	for _, p := range parts {
-		for _, v := range p {
-			r, _ := slices.BinarySearchFunc(cuts, v, func(c, v VRP) int {
-				if cmpVRP(c, v) <= 0 {
-					return -1 // v is at or past the cut: a later range
-				}
-				return 1
-			})
-			where[i] = uint8(r)
-			counts[r]++
-			i++
+	for i := 0; i < n; {
+		j := i + 1
+		for j < n && refs[j].key == refs[i].key {
+			j++
 		}
+		if j-i > 1 {
+			slices.SortFunc(out[i:j], cmpVRP)
+		}
+		i = j
 	}
-	out := make([]VRP, n)
-	var wg sync.WaitGroup
-	start := 0
-	for r := range ways {
-		stretch := out[start : start+counts[r] : start+counts[r]]
-		start += counts[r]
-		wg.Go(func() {
-			j, i := 0, 0
-			for _, p := range parts {
-				for _, v := range p {
-					if int(where[i]) == r {
-						stretch[j] = v
-						j++
-					}
-					i++
-				}
-			}
-			slices.SortFunc(stretch, cmpVRP)
-		})
-	}
-	wg.Wait()
 	return out
 }
 
-const (
-	// minParallelVRPs is the count below which joinVRPs sorts on one
-	// goroutine: starting others costs more than they save.
-	minParallelVRPs = 1 << 14
-	// maxVRPWays bounds the ranges (a range index is a byte).
-	maxVRPWays = 64
-	// vrpSamplesPerWay is how many keys joinVRPs samples per range to
-	// choose the cuts: enough to make the ranges even to a few per cent.
-	vrpSamplesPerWay = 2048
-)
+// minVRPsPerWay is the fewest VRPs worth a goroutine of their own.
+const minVRPsPerWay = 1 << 13
 
-// vrpCuts returns ways-1 VRPs, sorted by cmpVRP, that cut the n VRPs of
-// parts into ranges of about equal size: range r holds the VRPs at or
-// after cut r-1 and before cut r.
-func vrpCuts(parts [][]VRP, n, ways int, cmpVRP func(a, b VRP) int) []VRP {
-	step := max(1, n/(ways*vrpSamplesPerWay))
-	sample := make([]VRP, 0, n/step+1)
-	i := 0
-	for _, p := range parts {
-		for ; i < len(p); i += step {
-			sample = append(sample, p[i])
+// vrpRef is a VRP's sort key and where the VRP is: parts[part][off].
+type vrpRef struct {
+	key       uint64
+	part, off uint32
+}
+
+// vrpKey orders VRPs as CompareVRP does as far as 64 bits go: a smaller
+// key means an earlier VRP, and VRPs with equal keys are left to the
+// comparison. The top bit is the family (IPv4 first). For IPv4 there
+// follow the address, 255 minus the prefix length (longer first), 255
+// minus maxLength (larger first) and the top 15 bits of the ASN; for IPv6
+// the top 63 bits of the address.
+func vrpKey(v VRP) uint64 {
+	a := v.Prefix.Addr()
+	if a.Is4() {
+		b := a.As4()
+		return uint64(binary.BigEndian.Uint32(b[:]))<<31 | uint64(255-v.Prefix.Bits())<<23 |
+			uint64(255-v.MaxLength)<<15 | uint64(v.ASN>>17)
+	}
+	b := a.As16()
+	return 1<<63 | binary.BigEndian.Uint64(b[:8])>>1
+}
+
+// radixSortRefs sorts refs by key, least significant byte first, through
+// tmp (as long as refs), and returns the sorted slice (refs or tmp). A
+// byte every key shares costs one counting pass.
+func radixSortRefs(refs, tmp []vrpRef) []vrpRef {
+	for shift := 0; shift < 64; shift += 8 {
+		var at [256]int
+		for _, r := range refs {
+			at[byte(r.key>>shift)]++
 		}
-		i -= len(p)
+		if at[byte(refs[0].key>>shift)] == len(refs) {
+			continue
+		}
+		pos := 0
+		for d, c := range at {
+			at[d] = pos
+			pos += c
+		}
+		for _, r := range refs {
+			d := byte(r.key >> shift)
+			tmp[at[d]] = r
+			at[d]++
+		}
+		refs, tmp = tmp, refs
 	}
-	slices.SortFunc(sample, cmpVRP)
-	cuts := make([]VRP, ways-1)
-	for r := range cuts {
-		cuts[r] = sample[(r+1)*len(sample)/ways]
-	}
-	return cuts
+	return refs
 }

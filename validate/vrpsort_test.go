@@ -1,13 +1,14 @@
 package validate
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
@@ -48,8 +49,8 @@ func TestJoinVRPs(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(7, 7))
 	for _, tc := range []struct{ n, keys int }{
-		{0, 1}, {5, 3}, {minParallelVRPs - 1, 1000}, {minParallelVRPs, 1},
-		{minParallelVRPs + 1, 2}, {50000, 40000}, {50000, 50}, {120000, 1 << 30},
+		{0, 1}, {5, 3}, {minVRPsPerWay - 1, 1000}, {2 * minVRPsPerWay, 1},
+		{2*minVRPsPerWay + 1, 2}, {50000, 40000}, {50000, 50}, {120000, 1 << 30},
 	} {
 		parts := randomVRPParts(r, tc.n, tc.keys)
 		// The reference: everything in one slice, sorted on one goroutine.
@@ -63,43 +64,64 @@ func TestJoinVRPs(t *testing.T) {
 			// (slices.Equal first: cmp.Diff of 100,000 VRPs is slow)
 			if !slices.Equal(want, got) {
 				t.Fatalf("n %d, keys %d, ways %d: (-want +got):\n%s", tc.n, tc.keys, ways,
-					cmp.Diff(want, got, cmpPrefix, cmpopts.EquateEmpty()))
+					gocmp.Diff(want, got, cmpPrefix, cmpopts.EquateEmpty()))
 			}
 			if dedup := compactVRPs(got); !slices.Equal(wantDedup, dedup) {
 				t.Fatalf("n %d, keys %d, ways %d: deduplicated (-want +got):\n%s", tc.n, tc.keys, ways,
-					cmp.Diff(wantDedup, dedup, cmpPrefix, cmpopts.EquateEmpty()))
+					gocmp.Diff(wantDedup, dedup, cmpPrefix, cmpopts.EquateEmpty()))
 			}
 		}
 	}
 }
 
-// TestVRPCutsEven checks that the ranges joinVRPs cuts are about even when
-// the keys are spread, so every goroutine has a share of the sorting.
-func TestVRPCutsEven(t *testing.T) {
-	order := ByTALOrder(nil)
-	cmpVRP := func(a, b VRP) int {
-		if c := CompareVRP(a, b); c != 0 {
-			return c
-		}
-		return betterVRP(a, b, order)
-	}
-	r := rand.New(rand.NewPCG(1, 2))
-	const n, ways = 100000, 4
-	parts := randomVRPParts(r, n, 1<<30)
-	cuts := vrpCuts(parts, n, ways, cmpVRP)
-	counts := make([]int, ways)
-	for _, p := range parts {
-		for _, v := range p {
-			i := 0
-			for i < len(cuts) && cmpVRP(cuts[i], v) <= 0 {
-				i++
+// vrpKey never contradicts CompareVRP: a smaller key is an earlier VRP
+// (equal keys are left to the comparison), for address ends, both
+// families (the same bytes in each), prefix lengths, maxLengths and ASNs
+// at their limits and on either side of the 15 bits the key keeps.
+func TestVRPKeyOrder(t *testing.T) {
+	var vrps []VRP
+	for _, p := range []string{"0.0.0.0/0", "0.0.0.0/32", "0.0.0.1/32", "10.0.0.0/8", "10.0.0.0/24",
+		"255.255.255.255/32", "::/0", "::/128", "::1/128", "::ffff:0.0.0.0/96", "::ffff:10.0.0.0/104",
+		"2001:db8::/32", "2001:db8::1/128", "2001:db8::/127", "8000::/1", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128",
+		"ffff:ffff:ffff:ffff:8000::/65", "0:0:0:1::/64", "0:0:0:2::/63"} {
+		pfx := netip.MustParsePrefix(p)
+		for _, ml := range []int{pfx.Bits(), pfx.Bits() + 1, pfx.Addr().BitLen()} {
+			if ml > pfx.Addr().BitLen() {
+				continue
 			}
-			counts[i]++
+			for _, asn := range []uint32{0, 1, 64496, 1<<17 - 1, 1 << 17, 1<<32 - 1} {
+				vrps = append(vrps, VRP{ASN: asn, Prefix: pfx, MaxLength: uint8(ml)})
+			}
 		}
 	}
-	for i, c := range counts {
-		if c < n/ways*9/10 || c > n/ways*11/10 {
-			t.Errorf("range %d holds %d of %d VRPs, want about %d: %v", i, c, n, n/ways, counts)
+	for _, a := range vrps {
+		for _, b := range vrps {
+			ka, kb := vrpKey(a), vrpKey(b)
+			if c := CompareVRP(a, b); ka < kb && c >= 0 || ka > kb && c <= 0 {
+				t.Fatalf("%v vs %v: keys %#x, %#x; CompareVRP %d", a, b, ka, kb, c)
+			}
+		}
+	}
+}
+
+// radixSortRefs sorts by key, whatever bytes the keys share.
+func TestRadixSortRefs(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, mask := range []uint64{0, 0xff, 0xff00ff0000000000, 1<<63 | 1, ^uint64(0)} {
+		refs := make([]vrpRef, 1000)
+		for i := range refs {
+			refs[i] = vrpRef{key: r.Uint64() & mask, part: uint32(i)}
+		}
+		got := radixSortRefs(slices.Clone(refs), make([]vrpRef, len(refs)))
+		if !slices.IsSortedFunc(got, func(a, b vrpRef) int { return cmp.Compare(a.key, b.key) }) {
+			t.Fatalf("mask %#x: not sorted", mask)
+		}
+		seen := make([]bool, len(refs))
+		for _, g := range got {
+			seen[g.part] = true
+		}
+		if slices.Contains(seen, false) {
+			t.Fatalf("mask %#x: a ref lost", mask)
 		}
 	}
 }
