@@ -8,9 +8,12 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -355,4 +358,50 @@ func TestRRDPGzip(t *testing.T) {
 		t.Fatalf("Sync = %v, %v (facts %+v)", fresh, err, cl.Repos())
 	}
 	mustFresh(t, cl, repo+"a.roa", "a")
+}
+
+// A TA certificate fetched again unchanged is not written again (no
+// write, no fsync on every run); a changed one replaces the old.
+func TestTACertificateUnchangedNotRewritten(t *testing.T) {
+	srv := newServer(t)
+	srv.set("/ta/ta.cer", []byte("TA one"))
+	dir := t.TempDir()
+	c, err := cache.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	uri := srv.URL + "/ta/ta.cer"
+	u, err := cache.ParseURI(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, string(cache.AreaTA), taDownloadPrefix(u)+u.Path())
+	inode := func() uint64 {
+		t.Helper()
+		fi, err := os.Stat(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	fetch := func(want string) {
+		t.Helper()
+		cl := New(c, config(srv.Server)) // a client per run
+		if fresh, err := cl.Sync(t.Context(), "", uri); err != nil || !fresh {
+			t.Fatalf("Sync = %v, %v", fresh, err)
+		}
+		mustFresh(t, cl, uri, want)
+	}
+	fetch("TA one")
+	first := inode()
+	fetch("TA one")
+	if inode() != first {
+		t.Error("an unchanged TA certificate was written again")
+	}
+	srv.set("/ta/ta.cer", []byte("TA two"))
+	fetch("TA two")
+	if inode() == first {
+		t.Error("a changed TA certificate kept the old file")
+	}
 }

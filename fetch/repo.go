@@ -1,6 +1,7 @@
 package fetch
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -164,7 +165,10 @@ func (c *Client) runHTTPSTA(ctx, rctx context.Context, u cache.URI, prefix strin
 	}
 	data, err := c.readAll(rctx, u.String(), MaxObjectSize, &f.Bytes)
 	if err == nil {
-		err = c.cache.WriteFile(cache.AreaTA, prefix+u.Path(), data)
+		// Unchanged (the usual case): no write, no fsync.
+		if old, rerr := c.cache.ReadFile(cache.AreaTA, prefix+u.Path()); rerr != nil || !bytes.Equal(old, data) {
+			err = c.cache.WriteFile(cache.AreaTA, prefix+u.Path(), data)
+		}
 	}
 	if err != nil {
 		f.Err = err.Error()

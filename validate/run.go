@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/tally-rpki/tally/validate/object"
 )
 
@@ -37,15 +39,30 @@ func Run(ctx context.Context, cfg Config, syncer Syncer, store Store) (*Result, 
 	}
 	agg := newAggregate(cfg.TALs)
 	agg.log = cfg.Log
-	var roots []*CA
+	// The TAs are fetched at once (each is a round trip to another
+	// RIR), then taken in TAL order.
+	loaded := make([]taLoad, len(cfg.TALs))
+	var g errgroup.Group
 	for i := range cfg.TALs {
-		ta, err := w.loadTA(ctx, &cfg.TALs[i], agg)
-		if err != nil {
-			return nil, err
+		g.Go(func() error {
+			loaded[i] = w.loadTA(ctx, &cfg.TALs[i])
+			return loaded[i].err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var roots []*CA
+	for i, l := range loaded {
+		agg.tas[agg.taIndex[cfg.TALs[i].Name]].Stats.Add(l.stats)
+		for _, msg := range l.warnings {
+			agg.warn(msg)
 		}
-		if ta != nil {
-			roots = append(roots, ta)
+		if l.ca == nil {
+			agg.invalidTALs++
+			continue
 		}
+		roots = append(roots, l.ca)
 	}
 	if err := w.walk(ctx, roots, agg); err != nil {
 		return nil, err
@@ -60,21 +77,29 @@ func Run(ctx context.Context, cfg Config, syncer Syncer, store Store) (*Result, 
 	return agg.result(cfg.UnsafeVRPs, w.workers), nil
 }
 
+// taLoad is what loadTA found for one TAL.
+type taLoad struct {
+	ca       *CA // nil: the TAL gave no valid TA certificate
+	stats    Stats
+	warnings []string
+	err      error // an operational fault that stops the run
+}
+
 // loadTA parses a TAL and returns the CA of the first of its URIs that
 // gives a valid TA certificate, fresh or from the validated store. A TAL
-// that gives none is counted as invalid and returns nil.
-func (w *walker) loadTA(ctx context.Context, tf *TALFile, agg *aggregate) (*CA, error) {
-	stats := &agg.tas[agg.taIndex[tf.Name]].Stats
+// that gives none returns no CA, and a warning saying so.
+func (w *walker) loadTA(ctx context.Context, tf *TALFile) taLoad {
+	var l taLoad
 	tal, err := object.ParseTAL(tf.Data)
 	if err != nil {
-		agg.invalidTALs++
-		agg.warn(fmt.Sprintf("%s: %v", tf.Path, err))
-		return nil, nil
+		l.warnings = append(l.warnings, fmt.Sprintf("%s: %v", tf.Path, err))
+		return l
 	}
 	for _, uri := range tal.URIs {
 		fresh, err := w.syncer.Sync(ctx, "", uri)
 		if err != nil {
-			return nil, err
+			l.err = err
+			return l
 		}
 		reads := []func(string) ([]byte, error){w.store.ValidTA}
 		if fresh {
@@ -84,29 +109,32 @@ func (w *walker) loadTA(ctx context.Context, tf *TALFile, agg *aggregate) (*CA, 
 			ca, err := w.tryTA(uri, tf.Name, tal, read)
 			switch {
 			case err == nil && (i > 0 || !fresh):
-				stats[KindCert].FromCache++
-				return ca, nil
+				l.stats[KindCert].FromCache++
+				l.ca = ca
+				return l
 			case err == nil:
-				stats[KindCert].Valid++
+				l.stats[KindCert].Valid++
 				if err := w.store.KeepTA(uri, ca.Cert.Raw); err != nil {
-					return nil, fmt.Errorf("%s: keeping the TA certificate: %w", uri, err)
+					l.err = fmt.Errorf("%s: keeping the TA certificate: %w", uri, err)
+					return l
 				}
-				return ca, nil
+				l.ca = ca
+				return l
 			case errors.Is(err, fs.ErrNotExist):
 			case errors.Is(err, object.ErrMalformed):
-				stats[KindCert].FailedParse++
-				agg.warn(fmt.Sprintf("%s: %v", uri, err))
+				l.stats[KindCert].FailedParse++
+				l.warnings = append(l.warnings, fmt.Sprintf("%s: %v", uri, err))
 			case errors.Is(err, ErrInvalid):
-				stats[KindCert].Invalid++
-				agg.warn(fmt.Sprintf("%s: %v", uri, err))
+				l.stats[KindCert].Invalid++
+				l.warnings = append(l.warnings, fmt.Sprintf("%s: %v", uri, err))
 			default:
-				return nil, fmt.Errorf("%s: %w", uri, err)
+				l.err = fmt.Errorf("%s: %w", uri, err)
+				return l
 			}
 		}
 	}
-	agg.invalidTALs++
-	agg.warn(fmt.Sprintf("%s: RFC 8630 §3: no valid TA certificate at any URI", tf.Path))
-	return nil, nil
+	l.warnings = append(l.warnings, fmt.Sprintf("%s: RFC 8630 §3: no valid TA certificate at any URI", tf.Path))
+	return l
 }
 
 // tryTA reads, parses and validates the TA certificate at uri.
