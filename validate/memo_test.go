@@ -209,6 +209,29 @@ func TestMemoLookup(t *testing.T) {
 	if got := len(loaded.Bytes()); got != len(m.Bytes()) {
 		t.Errorf("every key was used: rewritten memo has %d bytes, want %d", got, len(m.Bytes()))
 	}
+	// One issuer with thousands of files (a TA's children): one bucket,
+	// searched, finds each of them and nothing else.
+	big := &Memo{added: make(map[memoKey]struct{})}
+	var same []memoKey
+	for i := range 5000 {
+		k := keys[i]
+		copy(k[:issuerPrefix], keys[0][:issuerPrefix])
+		big.added[k] = struct{}{}
+		same = append(same, k)
+	}
+	l, err := LoadMemo(big.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range same {
+		if !l.seen(k) {
+			t.Fatalf("key %x of the big bucket not found", k)
+		}
+		k[len(k)-1] ^= 1
+		if _, in := big.added[k]; !in && l.seen(k) {
+			t.Fatalf("key %x found in the big bucket, never added", k)
+		}
+	}
 	for _, n := range []int{1, 2, 3, 255, 256, 257} { // small memos: the fewest buckets
 		small := &Memo{added: make(map[memoKey]struct{})}
 		for _, k := range keys[:n] {
@@ -262,6 +285,10 @@ func TestMemoFileKey(t *testing.T) {
 	good := func(digest, sig []byte) error { calls++; return nil }
 	bad := func(digest, sig []byte) error { calls++; return errors.New("bad signature") }
 
+	// An entry starts with its issuer's hash: a point's entries lie together.
+	if k, iss := fileKey(fileA, sum("key 1")()), sum("key 1")(); !bytes.Equal(k[:issuerPrefix], iss[:issuerPrefix]) {
+		t.Errorf("entry %x does not start with its issuer's hash %x", k, iss)
+	}
 	m, _ := LoadMemo(nil)
 	s := m.forFile(fileA, sum("key 1"))
 	if s.vouched {
