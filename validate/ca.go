@@ -67,7 +67,7 @@ func (iss *issuing) spkiSum() [sha256.Size]byte {
 // one point job, so to one goroutine).
 func (iss *issuing) verify(digest, sig []byte) error {
 	if iss.key == nil {
-		iss.key = object.PrepareKey(iss.ca.Cert.PublicKey)
+		iss.key = object.PrepareKey(iss.ca.Cert.PublicKey())
 	}
 	return iss.key.CheckSignatureDigest(digest, sig)
 }
@@ -87,7 +87,7 @@ func (k *checker) validateTA(c *object.Cert, sum [sha256.Size]byte, uri, ta stri
 		return nil, invalid("RFC 8630 §2.3", "public key differs from the TAL's")
 	}
 	sigs := k.memo.forFile(sum, func() [sha256.Size]byte { return sha256.Sum256(c.RawSPKI) })
-	if err := sigs.check(verifyWith(c.PublicKey), c.RawTBS, c.Signature); err != nil {
+	if err := sigs.check(verifyWith(c.PublicKey()), c.RawTBS, c.Signature); err != nil {
 		return nil, invalidBy("RFC 6487 §7.2", "self-signature", err)
 	}
 	sigs.verified()

@@ -51,7 +51,7 @@ func (p *point) checkSigned(uri string, so *object.SignedObject, sum [sha256.Siz
 	if err := so.CheckDigest(); err != nil {
 		return none, time.Time{}, invalidBy("RFC 6488 §3", "CMS signature", err)
 	}
-	if err := sigs.check(verifyWith(ee.PublicKey), so.SignedAttrs, so.Signature); err != nil {
+	if err := sigs.check(verifyWith(ee.PublicKey()), so.SignedAttrs, so.Signature); err != nil {
 		return none, time.Time{}, invalidBy("RFC 6488 §3", "CMS signature", fmt.Errorf("signerInfo: %w", err))
 	}
 	sigs.verified()

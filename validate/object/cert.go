@@ -41,13 +41,12 @@ func (k CertKind) String() string {
 
 // Cert is a parsed RPKI resource certificate. Byte slices alias the input.
 type Cert struct {
-	Raw          []byte           // the whole certificate DER
-	RawTBS       []byte           // tbsCertificate, the signed bytes
-	RawSPKI      []byte           // subjectPublicKeyInfo DER
-	RawSubject   []byte           // subject Name DER
-	RawIssuer    []byte           // issuer Name DER
-	Signature    []byte           // signatureValue bits
-	PublicKey    crypto.PublicKey // *rsa.PublicKey, or *ecdsa.PublicKey (P-256) for router certificates
+	Raw          []byte // the whole certificate DER
+	RawTBS       []byte // tbsCertificate, the signed bytes
+	RawSPKI      []byte // subjectPublicKeyInfo DER
+	RawSubject   []byte // subject Name DER
+	RawIssuer    []byte // issuer Name DER
+	Signature    []byte // signatureValue bits
 	Kind         CertKind
 	SelfSigned   bool   // subject == issuer and (AKI absent or AKI == SKI); a TA candidate
 	Serial       []byte // big-endian magnitude of the serial number
@@ -65,6 +64,12 @@ type Cert struct {
 	// UnknownExtensions lists the dotted OIDs of non-critical extensions the
 	// profile does not name; validate may log them.
 	UnknownExtensions []string
+	// The subject's key, as PublicKey returns it: an RSA key as its
+	// modulus (big-endian, no leading zero; aliases the input) and
+	// exponent, a router certificate's as an ECDSA P-256 key.
+	rsaN  []byte
+	rsaE  int
+	ecKey *ecdsa.PublicKey
 }
 
 // Extensions of RFC 6487 §4.8 and RFC 8209 §3.1.3, one bit each in
@@ -335,12 +340,35 @@ func (p *certParser) parseSPKI(spki cryptobyte.String) error {
 		return malformed("RFC 5280 §4.1.2.7", "want algorithm and whole-octet key")
 	}
 	p.spk = bits[1:]
-	key, err := parsePublicKey(alg, p.spk)
+	k, err := parseKeyParts(alg, p.spk)
 	if err != nil {
 		return err
 	}
-	p.c.PublicKey = key
+	p.c.rsaN, p.c.rsaE, p.c.ecKey = k.n, k.e, k.ec
 	return nil
+}
+
+// PublicKey returns the subject's key: an *rsa.PublicKey, made on each
+// call (a Cert keeps the modulus bytes: in a run that remembers verified
+// signatures most keys never check one, and building each as a big.Int
+// was a tenth of parsing), or for a router certificate an *ecdsa.PublicKey
+// on P-256.
+func (c *Cert) PublicKey() crypto.PublicKey {
+	if c.ecKey != nil {
+		return c.ecKey
+	}
+	if c.rsaN == nil {
+		return nil
+	}
+	return &rsa.PublicKey{N: new(big.Int).SetBytes(c.rsaN), E: c.rsaE}
+}
+
+// keyParts is a parsed public key: an RSA modulus (big-endian, no leading
+// zero) and exponent, or an ECDSA key.
+type keyParts struct {
+	n  []byte
+	e  int
+	ec *ecdsa.PublicKey
 }
 
 // parsePublicKey reads the two key types the profiles admit: RSA
@@ -349,44 +377,59 @@ func (p *certParser) parseSPKI(spki cryptobyte.String) error {
 // on a named curve (RFC 5480 §2). Other algorithms are refused here; the
 // profile checks then require the size and curve.
 func parsePublicKey(alg cryptobyte.String, key []byte) (crypto.PublicKey, error) {
+	k, err := parseKeyParts(alg, key)
+	if err != nil {
+		return nil, err
+	}
+	if k.ec != nil {
+		return k.ec, nil
+	}
+	return &rsa.PublicKey{N: new(big.Int).SetBytes(k.n), E: k.e}, nil
+}
+
+// parseKeyParts is parsePublicKey without building an RSA key: the modulus
+// is checked as ReadASN1Integer checks an INTEGER (DER: minimal, here also
+// positive) and returned as bytes without its sign octet.
+func parseKeyParts(alg cryptobyte.String, key []byte) (keyParts, error) {
 	const rule = "RFC 5280 §4.1.2.7"
 	var oid cryptobyte.String
 	if !alg.ReadASN1(&oid, asn1.OBJECT_IDENTIFIER) {
-		return nil, malformed(rule, "algorithm: want an OBJECT IDENTIFIER")
+		return keyParts{}, malformed(rule, "algorithm: want an OBJECT IDENTIFIER")
 	}
 	switch {
 	case oidEqual(oid, oidRSAEncryption):
 		var null cryptobyte.String
 		if !alg.ReadASN1(&null, asn1.NULL) || len(null) != 0 || !alg.Empty() {
-			return nil, malformed("RFC 3279 §2.3.1", "rsaEncryption: parameters must be NULL")
+			return keyParts{}, malformed("RFC 3279 §2.3.1", "rsaEncryption: parameters must be NULL")
 		}
 		s := cryptobyte.String(key)
-		var seq cryptobyte.String
-		n := new(big.Int)
+		var seq, n cryptobyte.String
 		var e int64
 		if !s.ReadASN1(&seq, asn1.SEQUENCE) || !s.Empty() ||
-			!seq.ReadASN1Integer(n) || !seq.ReadASN1Integer(&e) || !seq.Empty() {
-			return nil, malformed("RFC 3279 §2.3.1", "RSAPublicKey: want SEQUENCE of modulus and exponent")
+			!seq.ReadASN1(&n, asn1.INTEGER) || !minimalInteger(n) || !seq.ReadASN1Integer(&e) || !seq.Empty() {
+			return keyParts{}, malformed("RFC 3279 §2.3.1", "RSAPublicKey: want SEQUENCE of modulus and exponent")
 		}
-		if n.Sign() <= 0 || e <= 0 || e > 1<<31-1 {
-			return nil, malformed("RFC 3279 §2.3.1", "RSAPublicKey: modulus and exponent must be positive")
+		negative := n[0]&0x80 != 0
+		n = cryptobyte.String(trimZeros(n)) // the sign octet of a positive INTEGER, or a zero
+		if negative || len(n) == 0 || e <= 0 || e > 1<<31-1 {
+			return keyParts{}, malformed("RFC 3279 §2.3.1", "RSAPublicKey: modulus and exponent must be positive")
 		}
-		return &rsa.PublicKey{N: n, E: int(e)}, nil
+		return keyParts{n: n, e: int(e)}, nil
 	case oidEqual(oid, oidECPublicKey):
 		var curve cryptobyte.String
 		if !alg.ReadASN1(&curve, asn1.OBJECT_IDENTIFIER) || !alg.Empty() {
-			return nil, malformed("RFC 5480 §2.1.1", "id-ecPublicKey: want a namedCurve")
+			return keyParts{}, malformed("RFC 5480 §2.1.1", "id-ecPublicKey: want a namedCurve")
 		}
 		if !oidEqual(curve, oidP256) {
-			return nil, malformed("RFC 8208 §3.1", "curve %s, want P-256", oidString(curve))
+			return keyParts{}, malformed("RFC 8208 §3.1", "curve %s, want P-256", oidString(curve))
 		}
 		k, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), key)
 		if err != nil {
-			return nil, malformed("RFC 5480 §2.2", "ECPoint: %v", err)
+			return keyParts{}, malformed("RFC 5480 §2.2", "ECPoint: %v", err)
 		}
-		return k, nil
+		return keyParts{ec: k}, nil
 	}
-	return nil, malformed(rule, "public key algorithm %s, want RSA or ECDSA P-256", oidString(oid))
+	return keyParts{}, malformed(rule, "public key algorithm %s, want RSA or ECDSA P-256", oidString(oid))
 }
 
 // parseExtensions reads each extension once, checks its criticality where
@@ -790,7 +833,7 @@ func (p *certParser) checkCA() error {
 	if !bytes.Equal(p.ku, kuCA) {
 		return malformed("RFC 6487 §4.8.4", "keyUsage: want keyCertSign and cRLSign only")
 	}
-	if err := checkRSAKey(c.PublicKey); err != nil {
+	if err := c.checkRSAKey(); err != nil {
 		return err
 	}
 	if c.CARepository == "" || c.Manifest == "" {
@@ -836,7 +879,7 @@ func (p *certParser) checkEE() error {
 	if !bytes.Equal(p.ku, kuEE) {
 		return malformed("RFC 6487 §4.8.4", "keyUsage: want digitalSignature only")
 	}
-	if err := checkRSAKey(c.PublicKey); err != nil {
+	if err := c.checkRSAKey(); err != nil {
 		return err
 	}
 	if c.SignedObject == "" {
@@ -874,7 +917,7 @@ func (p *certParser) checkRouter() error {
 	if !bytes.Equal(p.ku, kuEE) {
 		return malformed("RFC 8209 §3.1.3.2", "keyUsage: want digitalSignature only")
 	}
-	if k, ok := c.PublicKey.(*ecdsa.PublicKey); !ok || k.Curve != elliptic.P256() {
+	if c.ecKey == nil || c.ecKey.Curve != elliptic.P256() {
 		return malformed("RFC 8208 §3.1", "subjectPublicKeyInfo: want an ECDSA P-256 key")
 	}
 	if p.seen&extSIA != 0 {
@@ -896,9 +939,8 @@ func (p *certParser) checkRouter() error {
 }
 
 // checkRSAKey requires RSA-2048 with exponent 65537 (RFC 7935 §3).
-func checkRSAKey(pub crypto.PublicKey) error {
-	k, ok := pub.(*rsa.PublicKey)
-	if !ok || k.N.BitLen() != 2048 || k.E != 65537 {
+func (c *Cert) checkRSAKey() error {
+	if len(c.rsaN) != 2048/8 || c.rsaN[0]&0x80 == 0 || c.rsaE != 65537 {
 		return malformed("RFC 7935 §3", "subjectPublicKeyInfo: want RSA-2048 with exponent 65537")
 	}
 	return nil

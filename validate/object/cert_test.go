@@ -188,6 +188,9 @@ func TestParseCertFields(t *testing.T) {
 			if !bytes.Equal(c.Serial, x.SerialNumber.Bytes()) || !c.NotBefore.Equal(x.NotBefore) || !c.NotAfter.Equal(x.NotAfter) {
 				t.Error("serial or validity differ from crypto/x509's")
 			}
+			if pub, ok := c.PublicKey().(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(x.PublicKey) {
+				t.Errorf("public key %v, want crypto/x509's %v", c.PublicKey(), x.PublicKey)
+			}
 			if !bytes.Equal(c.SKI, x.SubjectKeyId) || !bytes.Equal(c.AKI, x.AuthorityKeyId) {
 				t.Errorf("SKI %x AKI %x, want %x %x", c.SKI, c.AKI, x.SubjectKeyId, x.AuthorityKeyId)
 			}
@@ -344,10 +347,10 @@ func TestCheckSignatureCRL(t *testing.T) {
 			continue
 		}
 		n++
-		if err := CheckSignature(issuer.PublicKey, crl.RawTBSRevocationList, crl.Signature); err != nil {
+		if err := CheckSignature(issuer.PublicKey(), crl.RawTBSRevocationList, crl.Signature); err != nil {
 			t.Errorf("%s: %v", path, err)
 		}
-		if err := CheckSignature(issuer.PublicKey, crl.RawTBSRevocationList[1:], crl.Signature); !errors.Is(err, ErrSignature) {
+		if err := CheckSignature(issuer.PublicKey(), crl.RawTBSRevocationList[1:], crl.Signature); !errors.Is(err, ErrSignature) {
 			t.Errorf("%s: truncated TBS: %v", path, err)
 		}
 	}
@@ -396,7 +399,7 @@ func TestPrepareKey(t *testing.T) {
 		}
 		k := prepared[string(c.AKI)]
 		if k == nil {
-			k = PrepareKey(issuer.PublicKey)
+			k = PrepareKey(issuer.PublicKey())
 			if !k.fast {
 				t.Fatalf("%s: issuer's RSA-2048 key not prepared for the fast verifier", path)
 			}
@@ -407,7 +410,7 @@ func TestPrepareKey(t *testing.T) {
 		bad[len(bad)/3] ^= 4
 		for _, sig := range [][]byte{c.Signature, bad} {
 			got := k.CheckSignatureDigest(digest[:], sig)
-			want := rsa.VerifyPKCS1v15(issuer.PublicKey.(*rsa.PublicKey), crypto.SHA256, digest[:], sig)
+			want := rsa.VerifyPKCS1v15(issuer.PublicKey().(*rsa.PublicKey), crypto.SHA256, digest[:], sig)
 			if (got == nil) != (want == nil) || (got != nil && !errors.Is(got, ErrSignature)) {
 				t.Errorf("%s: prepared key says %v, crypto/rsa says %v", path, got, want)
 			}
@@ -925,6 +928,11 @@ func TestParsePublicKey(t *testing.T) {
 		"trailing after key":    {alg(oidRSAEncryption, null...), append(slices.Clip(good), 0)},
 		"trailing in algorithm": {alg(oidRSAEncryption, 0x05, 0x00, 0x05, 0x00), good},
 		"negative modulus":      {alg(oidRSAEncryption, null...), rsaKey([]byte{0x80, 1}, []byte{1, 0, 1})},
+		"zero modulus":          {alg(oidRSAEncryption, null...), rsaKey([]byte{0}, []byte{1, 0, 1})},
+		"empty modulus":         {alg(oidRSAEncryption, null...), rsaKey(nil, []byte{1, 0, 1})},
+		"non-minimal modulus":   {alg(oidRSAEncryption, null...), rsaKey(append([]byte{0}, modulus...), []byte{1, 0, 1})},
+		"modulus 00 7F":         {alg(oidRSAEncryption, null...), rsaKey([]byte{0, 0x7f}, []byte{1, 0, 1})},
+		"modulus FF 80":         {alg(oidRSAEncryption, null...), rsaKey([]byte{0xff, 0x80}, []byte{1, 0, 1})},
 		"zero exponent":         {alg(oidRSAEncryption, null...), rsaKey(modulus, []byte{0})},
 		"non-minimal exponent":  {alg(oidRSAEncryption, null...), rsaKey(modulus, []byte{0, 1, 0, 1})},
 		"other algorithm":       {alg(oidSHA256WithRSAEncryption, null...), good},

@@ -326,7 +326,7 @@ func (s *SignedObject) CheckSignature() error {
 	if err := s.CheckDigest(); err != nil {
 		return err
 	}
-	if err := CheckSignature(s.EE.PublicKey, s.SignedAttrs, s.Signature); err != nil {
+	if err := CheckSignature(s.EE.PublicKey(), s.SignedAttrs, s.Signature); err != nil {
 		return fmt.Errorf("signerInfo: %w", err)
 	}
 	return nil

@@ -51,7 +51,7 @@ func (c *CRL) CheckSignatureFrom(issuer *Cert) error {
 	if issuer == nil {
 		return fmt.Errorf("no issuer: %w", ErrSignature)
 	}
-	if err := CheckSignature(issuer.PublicKey, c.RawTBS, c.Signature); err != nil {
+	if err := CheckSignature(issuer.PublicKey(), c.RawTBS, c.Signature); err != nil {
 		return fmt.Errorf("crl: %w", err)
 	}
 	return nil

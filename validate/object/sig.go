@@ -24,7 +24,7 @@ func (c *Cert) CheckSignatureFrom(issuer *Cert) error {
 	if issuer == nil {
 		return fmt.Errorf("no issuer: %w", ErrSignature)
 	}
-	if err := CheckSignature(issuer.PublicKey, c.RawTBS, c.Signature); err != nil {
+	if err := CheckSignature(issuer.PublicKey(), c.RawTBS, c.Signature); err != nil {
 		return fmt.Errorf("certificate: %w", err)
 	}
 	return nil
