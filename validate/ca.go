@@ -72,9 +72,11 @@ func (iss *issuing) verify(digest, sig []byte) error {
 	return iss.key.CheckSignatureDigest(digest, sig)
 }
 
-// verifyWith is the verify function of a key that checks one signature.
-func verifyWith(pub any) func(digest, sig []byte) error {
-	return func(digest, sig []byte) error { return object.CheckSignatureDigest(pub, digest, sig) }
+// verifyWith is the verify function of c's key checking one signature.
+// The key is built only when a signature is checked: the memo answers
+// most.
+func verifyWith(c *object.Cert) func(digest, sig []byte) error {
+	return func(digest, sig []byte) error { return object.CheckSignatureDigest(c.PublicKey(), digest, sig) }
 }
 
 // validateTA checks a TA certificate fetched for a TAL (RFC 8630 §2.3,
@@ -87,7 +89,7 @@ func (k *checker) validateTA(c *object.Cert, sum [sha256.Size]byte, uri, ta stri
 		return nil, invalid("RFC 8630 §2.3", "public key differs from the TAL's")
 	}
 	sigs := k.memo.forFile(sum, func() [sha256.Size]byte { return sha256.Sum256(c.RawSPKI) })
-	if err := sigs.check(verifyWith(c.PublicKey()), c.RawTBS, c.Signature); err != nil {
+	if err := sigs.check(verifyWith(c), c.RawTBS, c.Signature); err != nil {
 		return nil, invalidBy("RFC 6487 §7.2", "self-signature", err)
 	}
 	sigs.verified()

@@ -51,7 +51,7 @@ func (p *point) checkSigned(uri string, so *object.SignedObject, sum [sha256.Siz
 	if err := so.CheckDigest(); err != nil {
 		return none, time.Time{}, invalidBy("RFC 6488 §3", "CMS signature", err)
 	}
-	if err := sigs.check(verifyWith(ee.PublicKey()), so.SignedAttrs, so.Signature); err != nil {
+	if err := sigs.check(verifyWith(ee), so.SignedAttrs, so.Signature); err != nil {
 		return none, time.Time{}, invalidBy("RFC 6488 §3", "CMS signature", fmt.Errorf("signerInfo: %w", err))
 	}
 	sigs.verified()
@@ -110,20 +110,24 @@ func (p *point) roa(uri string, data []byte, sum [sha256.Size]byte) error {
 	if roa.Signed.EE.Resources.AS != nil {
 		return p.reject(uri, KindROA, invalid("RFC 9582 §5", "EE certificate has AS resources"))
 	}
-	vrps := make([]VRP, 0, len(roa.Prefixes))
+	// The VRPs go straight into the point's, taken back if a later
+	// prefix rejects the ROA.
+	kept := len(p.res.vrps)
 	for _, rp := range roa.Prefixes {
 		if rp.MaxLength < rp.Prefix.Bits() || rp.MaxLength > rp.Prefix.Addr().BitLen() {
+			p.res.vrps = p.res.vrps[:kept]
 			return p.reject(uri, KindROA, invalid("RFC 9582 §4.3.2", "maxLength %d for %s", rp.MaxLength, rp.Prefix))
 		}
 		if !res.CoversPrefix(rp.Prefix) {
 			err := invalid("RFC 9582 §5", "prefix %s outside the EE certificate's resources", rp.Prefix)
 			if p.k.overclaim == OverclaimReject {
+				p.res.vrps = p.res.vrps[:kept]
 				return p.reject(uri, KindROA, err)
 			}
 			p.warn(fmt.Sprintf("%s: RFC 8360 §4: VRP %s dropped, outside the trimmed resources", uri, rp.Prefix))
 			continue
 		}
-		vrps = append(vrps, VRP{
+		p.res.vrps = append(p.res.vrps, VRP{
 			ASN:       roa.ASID,
 			Prefix:    rp.Prefix,
 			MaxLength: uint8(rp.MaxLength),
@@ -132,7 +136,6 @@ func (p *point) roa(uri string, data []byte, sum [sha256.Size]byte) error {
 		})
 	}
 	p.accept(KindROA)
-	p.res.vrps = append(p.res.vrps, vrps...)
 	return nil
 }
 

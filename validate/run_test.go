@@ -243,3 +243,34 @@ func TestWalkedHook(t *testing.T) {
 		t.Errorf("Walked got %v, the result lists %v (want the TA's and the CA's)", got[0], want)
 	}
 }
+
+// A ROA rejected by its second or third prefix gives no VRP at all, not
+// even for the prefixes before the bad one; the ROAs around it in the same
+// publication point give theirs.
+func TestROARejectedWhole(t *testing.T) {
+	f := newFixture(t)
+	ta := objecttest.NewTA(objecttest.CertSpec{})
+	f.addTA("ta", ta)
+	ca := ta.CA(caSpec("10.0.0.0/8"))
+	// The EE certificate inherits its resources (10.0.0.0/8): only
+	// validation, not parsing, can find a prefix outside them.
+	mixed := func(asn int64, bad objecttest.ROAPrefix) objecttest.Object {
+		return ca.ROA(objecttest.ROASpec{ASID: asn, Prefixes: []objecttest.ROAPrefix{
+			{Prefix: "10.5.0.0/16"}, {Prefix: "10.8.0.0/16", MaxLength: 24}, bad},
+			EE: objecttest.CertSpec{IP: []string{"inherit"}}})
+	}
+	f.pub(ca,
+		roa(ca, 64496, "10.1.0.0/16", 0),
+		mixed(64497, objecttest.ROAPrefix{Prefix: "11.0.0.0/16"}),               // outside the EE's resources
+		mixed(64498, objecttest.ROAPrefix{Prefix: "10.8.0.0/16", MaxLength: 8}), // maxLength < length
+		roa(ca, 64499, "10.2.0.0/16", 0))
+	f.pub(ta, ca.Object)
+	res := f.run(Config{})
+	want := []VRP{tv(64496, "10.1.0.0/16", 16), tv(64499, "10.2.0.0/16", 16)}
+	if diff := cmp.Diff(want, res.VRPs, cmpOpts...); diff != "" {
+		t.Errorf("VRPs (-want +got):\n%s", diff)
+	}
+	if c := res.Stats[KindROA]; c.Invalid+c.FailedParse != 2 || c.Valid != 2 {
+		t.Errorf("ROAs: %+v, want 2 valid and 2 rejected", c)
+	}
+}
