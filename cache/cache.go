@@ -33,7 +33,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 )
@@ -304,15 +303,18 @@ func checkRel(p string) error {
 	if p == "" || len(p) > maxRelPath {
 		return errors.New("empty or too long")
 	}
-	for seg := range strings.SplitSeq(p, "/") {
-		if seg == "" || len(seg) > maxNameSize || seg[0] == '.' {
-			return fmt.Errorf("bad segment %q", seg)
-		}
-		for i := 0; i < len(seg); i++ {
-			if c := seg[i]; !segmentByte(c) && c != '[' && c != ']' {
+	start := 0 // of the segment being read
+	for i := 0; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			if c := p[i]; !segmentByte(c) && c != '[' && c != ']' {
 				return fmt.Errorf("character %q not allowed", c)
 			}
+			continue
 		}
+		if seg := p[start:i]; seg == "" || len(seg) > maxNameSize || seg[0] == '.' {
+			return fmt.Errorf("bad segment %q", seg)
+		}
+		start = i + 1
 	}
 	return nil
 }

@@ -218,13 +218,17 @@ func checkSegment(seg string) error {
 // the unreserved characters of RFC 3986 §2.3 and a few sub-delimiters
 // that are harmless in file names; it excludes "%", "/", "\", quotes,
 // shell metacharacters, "?", "#", spaces, control and non-ASCII bytes.
-func segmentByte(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
+func segmentByte(c byte) bool { return segmentBytes[c] }
+
+// segmentBytes is segmentByte as a table, built once and never changed:
+// every path of every file read goes through it.
+var segmentBytes = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.IndexByte("-_.~+=:@,", byte(c)) >= 0
 	}
-	return strings.IndexByte("-_.~+=:@,", c) >= 0
-}
+	return t
+}()
 
 // String returns the URI in canonical form: lower-case scheme and host,
 // the port only if one was given.

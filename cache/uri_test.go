@@ -169,3 +169,50 @@ func FuzzParseURI(f *testing.F) {
 		}
 	})
 }
+
+// checkRelReference is checkRel written plainly, segment by segment: the
+// single pass checkRel makes must accept and refuse exactly the same.
+func checkRelReference(p string) bool {
+	if p == "" || len(p) > maxRelPath {
+		return false
+	}
+	for seg := range strings.SplitSeq(p, "/") {
+		if seg == "" || len(seg) > maxNameSize || seg[0] == '.' {
+			return false
+		}
+		for i := 0; i < len(seg); i++ {
+			c := seg[i]
+			ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+				strings.IndexByte("-_.~+=:@,[]", c) >= 0
+			if !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func TestCheckRel(t *testing.T) {
+	long := strings.Repeat("a", maxNameSize)
+	for p, want := range map[string]bool{
+		"a": true, "a/b.roa": true, "h:873/[::1]/x.cer": true, long: true, long + "/" + long: true,
+		"": false, "/a": false, "a/": false, "a//b": false, ".a": false, "a/.b": false, "a/../b": false,
+		"a b": false, "a\x00": false, "a%2e": false, "a\\b": false, long + "a": false, "a/" + long + "a": false,
+		strings.Repeat("a/", maxRelPath/2) + "a": false, "é": false,
+	} {
+		if got := checkRel(p) == nil; got != want || checkRelReference(p) != want {
+			t.Errorf("checkRel(%.40q) ok = %v, reference %v, want %v", p, got, checkRelReference(p), want)
+		}
+	}
+}
+
+func FuzzCheckRel(f *testing.F) {
+	for _, s := range []string{"a/b.roa", "a//b", ".x", "a/.b", "[::1]/x", "a b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if got, want := checkRel(p) == nil, checkRelReference(p); got != want {
+			t.Fatalf("checkRel(%q) ok = %v, reference %v", p, got, want)
+		}
+	})
+}
