@@ -279,6 +279,9 @@ func (c *Cache) direntsFD(fd int, name string, fn func(name []byte, ino uint64, 
 		if n <= 0 {
 			return nil
 		}
+		// A file system that fills the buffer stops short of it only at
+		// the end; see Cache.readdirFills.
+		last := c.readdirFills && n <= len(buf)-maxDirent
 		// struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16,
 		// d_type u8, d_name NUL-terminated.
 		for b := buf[:n]; len(b) >= 19; {
@@ -297,7 +300,36 @@ func (c *Cache) direntsFD(fd int, name string, fn func(name []byte, ino uint64, 
 			fn(nameBytes, binary.NativeEndian.Uint64(b[0:8]), typ)
 			b = b[reclen:]
 		}
+		if last {
+			return nil
+		}
 	}
+}
+
+// maxDirent is the largest linux_dirent64: 19 bytes, a 255-byte name and
+// its NUL, aligned to 8.
+const maxDirent = (19 + 256 + 7) &^ 7
+
+// readdirFills reports whether the file system of dir is one whose
+// getdents fills the buffer until the directory ends (the kernel's ext4,
+// xfs, btrfs, tmpfs and overlayfs directory iterators stop only when the
+// next entry does not fit). FUSE and network file systems may return
+// less without being at the end, so for them, and when in doubt, a
+// listing reads until getdents returns nothing.
+func readdirFills(dir *os.File) bool {
+	var st syscall.Statfs_t
+	if err := syscall.Fstatfs(int(dir.Fd()), &st); err != nil {
+		return false
+	}
+	switch uint32(st.Type) {
+	case 0xef53, // ext2, ext3, ext4
+		0x58465342, // xfs
+		0x9123683e, // btrfs
+		0x01021994, // tmpfs
+		0x794c7630: // overlayfs
+		return true
+	}
+	return false
 }
 
 // lstatType returns the d_type of name (below the root) as lstat sees it:

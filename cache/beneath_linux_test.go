@@ -4,8 +4,10 @@ package cache
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 )
@@ -141,5 +143,51 @@ func TestMkdirAllBeneath(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) > 0 {
 		t.Errorf("made %v outside the cache", entries)
+	}
+}
+
+// A listing is whole whether or not the file system is taken to fill the
+// getdents buffer: for an empty directory, a few files, and more long
+// names than one buffer holds (several reads); and this machine's cache
+// file system (ext4 or tmpfs in CI) is one that fills it.
+func TestListComplete(t *testing.T) {
+	dir := t.TempDir()
+	c := openCache(t, dir)
+	want := map[string][]string{"h/empty": nil}
+	if err := os.MkdirAll(filepath.Join(dir, "rsync", "h", "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []struct {
+		name  string
+		files int
+		long  int
+	}{{"few", 5, 10}, {"many", 2 * readBufSize / maxDirent, 240}} {
+		for i := range d.files {
+			n := fmt.Sprintf("%0*d.roa", d.long, i)
+			mustWrite(t, c, AreaRsync, "h/"+d.name+"/"+n, "x")
+			want["h/"+d.name] = append(want["h/"+d.name], n)
+		}
+	}
+	switch st := new(syscall.Statfs_t); {
+	case syscall.Statfs(dir, st) != nil:
+		t.Fatal("statfs")
+	case st.Type == 0xef53 || st.Type == 0x01021994:
+		if !c.readdirFills {
+			t.Errorf("file system %#x: readdirFills not set", st.Type)
+		}
+	}
+	for _, fills := range []bool{true, false} {
+		c.readdirFills = fills
+		for rel, names := range want {
+			d, err := c.OpenDir(AreaRsync, rel)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := d.List()
+			d.Close()
+			if err != nil || !slices.Equal(got, names) {
+				t.Errorf("fills %v: %s: %d names, %v; want %d", fills, rel, len(got), err, len(names))
+			}
+		}
 	}
 }

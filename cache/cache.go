@@ -83,6 +83,12 @@ type Cache struct {
 	// chunks holds chunkSize blocks of memory that Dir.Prefetch copies
 	// files into, given back when the Dir is closed.
 	chunks sync.Pool
+	// readdirFills is set when the cache is on a file system whose
+	// getdents fills the buffer up to the end of the directory (ext4,
+	// xfs, btrfs, tmpfs, overlayfs): a listing then ends at the first
+	// read that leaves room for another entry, without the read that
+	// returns nothing (one system call per directory, 40,000 a run).
+	readdirFills bool
 	// noOpenat2 is set once openat2 turns out to be unavailable (ENOSYS:
 	// an old kernel; EPERM: a seccomp filter that refuses it).
 	noOpenat2 atomic.Bool
@@ -221,6 +227,7 @@ func Open(dir string) (*Cache, error) {
 		c.Close()
 		return nil, fmt.Errorf("cache: %w", err)
 	}
+	c.readdirFills = readdirFills(c.dirfd)
 	if err := c.prepare(); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("cache %s: %w", abs, err)
