@@ -13,17 +13,18 @@ import (
 )
 
 // Memo remembers which files' signatures were already verified, so a
-// rerun over unchanged objects skips RSA. An entry is the SHA-256 of a
-// file's SHA-256 and of the SubjectPublicKeyInfo of the key that issued
-// its certificate: the file's bytes fix every signed byte, signature and
-// EE key in it, so an entry vouches that every signature in exactly those
-// bytes verified, the certificate's under exactly that issuer key. It is
-// never a name or URI. The file's hash is one validation computes anyway
-// (the manifest's check, or the manifest itself when it is kept), so a
-// lookup hashes 80 bytes, where hashing each signed part and key again
-// was a tenth of a run. Only signatures are memoised; every other check
-// (validity, revocation, manifest window, resources, the CMS message
-// digest) is made on every run.
+// rerun over unchanged objects skips RSA. An entry (fileKey) is made of a
+// file's SHA-256 and the SHA-256 of the SubjectPublicKeyInfo of the key
+// that issued its certificate: the file's bytes fix every signed byte,
+// signature and EE key in it, so an entry vouches that every signature in
+// exactly those bytes verified, the certificate's under exactly that
+// issuer key. It is never a name or URI. The file's hash is one
+// validation computes anyway (the manifest's check, or the manifest
+// itself when it is kept), so a lookup hashes under a hundred bytes,
+// where hashing each signed part and key again was a tenth of a run. Only
+// signatures are memoised; every other check (validity, revocation,
+// manifest window, resources, the CMS message digest) is made on every
+// run.
 //
 // A Memo is safe for concurrent use. The zero Memo is empty.
 type Memo struct {
@@ -185,8 +186,9 @@ func (m *Memo) forFile(sum [sha256.Size]byte, issuer func() [sha256.Size]byte) f
 const fileKeyTag = "tally memo: file, issuer key\x00"
 
 // fileKey is the memo entry of a file and its issuer's key: the first
-// issuerPrefix bytes of the issuer's hash, then the first bytes of the
-// hash of tag, file and issuer (192 bits: collisions stay out of reach).
+// issuerPrefix bytes of the issuer's hash, then the first 24 bytes of the
+// SHA-256 of tag, file hash and issuer hash (192 bits: collisions stay
+// out of reach).
 // Entries are sorted, so the files of one publication point (one issuer)
 // lie together: a point's lookups touch one place in a memo of hundreds
 // of thousands of entries, not one place each, which cost a run as many
