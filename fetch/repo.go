@@ -1,7 +1,6 @@
 package fetch
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -165,10 +164,7 @@ func (c *Client) runHTTPSTA(ctx, rctx context.Context, u cache.URI, prefix strin
 	}
 	data, err := c.readAll(rctx, u.String(), MaxObjectSize, &f.Bytes)
 	if err == nil {
-		// Unchanged (the usual case): no write, no fsync.
-		if old, rerr := c.cache.ReadFile(cache.AreaTA, prefix+u.Path()); rerr != nil || !bytes.Equal(old, data) {
-			err = c.cache.WriteFile(cache.AreaTA, prefix+u.Path(), data)
-		}
+		err = c.writeTA(prefix+u.Path(), data)
 	}
 	if err != nil {
 		f.Err = err.Error()

@@ -163,9 +163,14 @@ func (c *Client) KeepTA(uri string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	rel := taValidPath(u)
+	return c.writeTA(taValidPath(u), data)
+}
+
+// writeTA stores data as the TA area's file rel, unless the file already
+// holds exactly that (the usual case, every run): no write, no fsync.
+func (c *Client) writeTA(rel string, data []byte) error {
 	if old, err := c.cache.ReadFile(cache.AreaTA, rel); err == nil && bytes.Equal(old, data) {
-		return nil // unchanged: no write, no fsync
+		return nil
 	}
 	return c.cache.WriteFile(cache.AreaTA, rel, data)
 }
