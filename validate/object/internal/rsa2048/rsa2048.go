@@ -154,13 +154,17 @@ func (x *nat) fillBytes(b []byte) {
 	}
 }
 
-// geq reports whether x ≥ y.
+// geq reports whether x ≥ y. It compares from the most significant word
+// down and stops at the first that differs (nearly always the first):
+// nothing in checking a signature is secret, so its time may depend on
+// the values.
 func (x *nat) geq(y *nat) bool {
-	var borrow uint
-	for i := range x {
-		_, borrow = bits.Sub(x[i], y[i], borrow)
+	for i := limbs - 1; i >= 0; i-- {
+		if x[i] != y[i] {
+			return x[i] > y[i]
+		}
 	}
-	return borrow == 0
+	return true
 }
 
 // sub sets x to x - y mod 2^2048.

@@ -196,6 +196,36 @@ func TestMontMul(t *testing.T) {
 	}
 }
 
+// TestGeq compares geq with math/big on pairs that differ in one word
+// only (the lowest, a middle, the highest), on equal pairs and on random
+// pairs.
+func TestGeq(t *testing.T) {
+	for i := range 400 {
+		a, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 2048))
+		b := new(big.Int).Set(a)
+		switch i % 5 {
+		case 0:
+			b.Xor(b, big.NewInt(1)) // lowest bit
+		case 1:
+			b.Xor(b, new(big.Int).Lsh(big.NewInt(1), 1000))
+		case 2:
+			b.Xor(b, new(big.Int).Lsh(big.NewInt(1), 2047))
+		case 3: // equal
+		case 4:
+			b, _ = rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 2048))
+		}
+		var x, y nat
+		x.setBytes(a.FillBytes(make([]byte, size)))
+		y.setBytes(b.FillBytes(make([]byte, size)))
+		if got, want := x.geq(&y), a.Cmp(b) >= 0; got != want {
+			t.Fatalf("geq(%x, %x) = %v, want %v", a, b, got, want)
+		}
+		if got, want := y.geq(&x), b.Cmp(a) >= 0; got != want {
+			t.Fatalf("geq(%x, %x) = %v, want %v", b, a, got, want)
+		}
+	}
+}
+
 func fill(x *nat) []byte {
 	b := make([]byte, size)
 	x.fillBytes(b)
