@@ -17,9 +17,17 @@
 # run shows the warm case with the signature memo. Prints one table (wall
 # time, CPU time, peak RSS, unique VRPs), the ratios, the floor (the
 # signatures a full validation verifies x the cost of one / cores, with
-# tally's RSA-2048 verifier and with crypto/rsa's), the
-# time a bare transfer of the same bytes takes, and every VRP that tally,
-# rpki-client and the generator's expected set do not agree on.
+# tally's RSA-2048 verifier and with crypto/rsa's), the time a bare
+# transfer of the same bytes takes (RRDP snapshots read and discarded),
+# the time rsync alone takes to bring every repository into files, and
+# every VRP that tally, rpki-client and the generator's expected set do
+# not agree on.
+#
+# On ext4 without a journal, files created within minutes of deleting
+# many others (a previous run's work directory) take several times
+# longer (the kernel skips recently freed inodes one by one): start a run
+# six minutes or more after the last one ended, or the cold figures are
+# off by a factor of two or three.
 #
 # Needs: go, rsync, rpki-client, /usr/bin/time (apt-get install -y rsync
 # rpki-client time). Runs as root (rpki-client drops to _rpki-client).
@@ -34,7 +42,7 @@ while getopts c:r:w:n:k opt; do
 	w) world=$OPTARG ;;
 	n) runs=$OPTARG ;;
 	k) keep=1 ;;
-	*) sed -n '2,26p' "$0"; exit 2 ;;
+	*) sed -n '2,/^# Not part of CI/p' "$0"; exit 2 ;;
 	esac
 done
 case $runs in
@@ -120,9 +128,11 @@ measure rc-cold $R "$work/rc-out"
 measure rc-warm $R "$work/rc-out"
 measure rc-offline $R -n "$work/rc-out"
 
-mkdir -p "$work/raw"
+mkdir -p "$work/raw" "$work/rawrsync"
 "$work/rawfetch" -world "$world" -dir "$work/raw" >"$work/raw.log"
 raw=$(sed -n 's/^rawfetch: \([0-9.]*\) s.*/\1/p' "$work/raw.log")
+"$work/rawfetch" -world "$world" -dir "$work/rawrsync" -rsync >"$work/rawrsync.log"
+rawrsync=$(sed -n 's/^rawfetch: \([0-9.]*\) s.*/\1/p' "$work/rawrsync.log")
 
 sigs=$(sed -n 's/.*msg="signature memo" answered=[0-9]* verified=\([0-9]*\).*/\1/p' "$work/tally-cold.1.log")
 ns=$(cd "$root" && go test -run '^$' -bench '^BenchmarkCheckSignature$' -benchtime 2s ./validate/object |
@@ -151,7 +161,10 @@ floor() {
 }
 floor "$ns" "floor (tally's verifier)"
 floor "$stdns" "floor (crypto/rsa)"
-echo "bare transfer: $raw s; tally cold = $(echo "$(wall tally-cold) $raw" | awk '{ printf "%.2f", $1 / $2 }') x"
+echo "bare transfer (snapshots over https, discarded; rsync-only repositories with rsync): $raw s;" \
+	"tally cold = $(echo "$(wall tally-cold) $raw" | awk '{ printf "%.2f", $1 / $2 }') x"
+echo "rsync alone (every repository with rsync, into files): $rawrsync s;" \
+	"tally cold = $(echo "$(wall tally-cold) $rawrsync" | awk '{ printf "%.2f", $1 / $2 }') x"
 
 echo
 vrpset "$work/tally-out" >"$work/tally.set"

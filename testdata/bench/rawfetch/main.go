@@ -3,9 +3,13 @@
 // over HTTPS and, for repositories without RRDP, their directory with
 // rsync, with the fetcher's parallelism (64 HTTPS, 16 rsync). It prints
 // the seconds and bytes, the yardstick of compare.sh's cold-run target.
-// SSL_CERT_FILE must name the bundle serve wrote. It is a test program.
+// The snapshots are read and discarded, so this is the network's part
+// alone. With -rsync it transfers every repository with rsync instead,
+// into files under -dir: what a validator using rsync alone does, file
+// creation included. SSL_CERT_FILE must name the bundle serve wrote. It
+// is a test program.
 //
-//	go run ./testdata/bench/rawfetch -world /tmp/world -dir /tmp/raw
+//	go run ./testdata/bench/rawfetch -world /tmp/world -dir /tmp/raw [-rsync]
 package main
 
 import (
@@ -36,6 +40,7 @@ type world struct {
 func main() {
 	dir := flag.String("world", "", "world directory (required)")
 	out := flag.String("dir", "", "empty directory to transfer into (required)")
+	rsyncAll := flag.Bool("rsync", false, "transfer every repository with rsync, into files")
 	flag.Parse()
 	if *dir == "" || *out == "" {
 		flag.Usage()
@@ -56,7 +61,7 @@ func main() {
 	errs := make(chan error, len(w.Repositories))
 	for i, r := range w.Repositories {
 		wg.Go(func() {
-			if r.Notify != "" {
+			if r.Notify != "" && !*rsyncAll {
 				httpSem <- struct{}{}
 				defer func() { <-httpSem }()
 				for _, u := range []string{r.Notify, r.Snapshot} {
