@@ -2,7 +2,7 @@
 // served world (testdata/serve), and nothing else: every RRDP snapshot
 // over HTTPS and, for repositories without RRDP, their directory with
 // rsync, with the fetcher's parallelism (64 HTTPS, 16 rsync). It prints
-// the seconds and bytes, the yardstick of compare.sh's cold-run target.
+// the seconds and bytes: the yardsticks of compare.sh's cold-run target.
 // The snapshots are read and discarded, so this is the network's part
 // alone. With -rsync it transfers every repository with rsync instead,
 // into files under -dir: what a validator using rsync alone does, file
