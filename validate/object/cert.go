@@ -64,12 +64,8 @@ type Cert struct {
 	// UnknownExtensions lists the dotted OIDs of non-critical extensions the
 	// profile does not name; validate may log them.
 	UnknownExtensions []string
-	// The subject's key, as PublicKey returns it: an RSA key as its
-	// modulus (big-endian, no leading zero; aliases the input) and
-	// exponent, a router certificate's as an ECDSA P-256 key.
-	rsaN  []byte
-	rsaE  int
-	ecKey *ecdsa.PublicKey
+	// key is the subject's key, as PublicKey returns it.
+	key keyParts
 }
 
 // Extensions of RFC 6487 §4.8 and RFC 8209 §3.1.3, one bit each in
@@ -344,7 +340,7 @@ func (p *certParser) parseSPKI(spki cryptobyte.String) error {
 	if err != nil {
 		return err
 	}
-	p.c.rsaN, p.c.rsaE, p.c.ecKey = k.n, k.e, k.ec
+	p.c.key = k
 	return nil
 }
 
@@ -353,43 +349,36 @@ func (p *certParser) parseSPKI(spki cryptobyte.String) error {
 // signatures most keys never check one, and building each as a big.Int
 // was a tenth of parsing), or for a router certificate an *ecdsa.PublicKey
 // on P-256.
-func (c *Cert) PublicKey() crypto.PublicKey {
-	if c.ecKey != nil {
-		return c.ecKey
-	}
-	if c.rsaN == nil {
-		return nil
-	}
-	return &rsa.PublicKey{N: new(big.Int).SetBytes(c.rsaN), E: c.rsaE}
-}
+func (c *Cert) PublicKey() crypto.PublicKey { return c.key.public() }
 
 // keyParts is a parsed public key: an RSA modulus (big-endian, no leading
-// zero) and exponent, or an ECDSA key.
+// zero; aliases the input) and exponent, or an ECDSA key.
 type keyParts struct {
 	n  []byte
 	e  int
 	ec *ecdsa.PublicKey
 }
 
-// parsePublicKey reads the two key types the profiles admit: RSA
-// (rsaEncryption with NULL parameters, RFC 3279 §2.3.1; the key an RSAPublicKey
-// SEQUENCE of modulus and exponent) and, for router certificates, ECDSA
-// on a named curve (RFC 5480 §2). Other algorithms are refused here; the
-// profile checks then require the size and curve.
-func parsePublicKey(alg cryptobyte.String, key []byte) (crypto.PublicKey, error) {
-	k, err := parseKeyParts(alg, key)
-	if err != nil {
-		return nil, err
+// public builds the key: an *rsa.PublicKey or *ecdsa.PublicKey, nil for
+// none.
+func (k keyParts) public() crypto.PublicKey {
+	switch {
+	case k.ec != nil:
+		return k.ec
+	case k.n != nil:
+		return &rsa.PublicKey{N: new(big.Int).SetBytes(k.n), E: k.e}
 	}
-	if k.ec != nil {
-		return k.ec, nil
-	}
-	return &rsa.PublicKey{N: new(big.Int).SetBytes(k.n), E: k.e}, nil
+	return nil
 }
 
-// parseKeyParts is parsePublicKey without building an RSA key: the modulus
-// is checked as ReadASN1Integer checks an INTEGER (DER: minimal, here also
-// positive) and returned as bytes without its sign octet.
+// parseKeyParts reads the two key types the profiles admit: RSA
+// (rsaEncryption with NULL parameters, RFC 3279 §2.3.1; the key an
+// RSAPublicKey SEQUENCE of modulus and exponent) and, for router
+// certificates, ECDSA on a named curve (RFC 5480 §2). Other algorithms
+// are refused here; the profile checks then require the size and curve.
+// The RSA key is not built: the modulus is checked as ReadASN1Integer
+// checks an INTEGER (DER: minimal, here also positive) and returned as
+// bytes without its sign octet.
 func parseKeyParts(alg cryptobyte.String, key []byte) (keyParts, error) {
 	const rule = "RFC 5280 §4.1.2.7"
 	var oid cryptobyte.String
@@ -917,7 +906,7 @@ func (p *certParser) checkRouter() error {
 	if !bytes.Equal(p.ku, kuEE) {
 		return malformed("RFC 8209 §3.1.3.2", "keyUsage: want digitalSignature only")
 	}
-	if c.ecKey == nil || c.ecKey.Curve != elliptic.P256() {
+	if c.key.ec == nil || c.key.ec.Curve != elliptic.P256() {
 		return malformed("RFC 8208 §3.1", "subjectPublicKeyInfo: want an ECDSA P-256 key")
 	}
 	if p.seen&extSIA != 0 {
@@ -940,7 +929,7 @@ func (p *certParser) checkRouter() error {
 
 // checkRSAKey requires RSA-2048 with exponent 65537 (RFC 7935 §3).
 func (c *Cert) checkRSAKey() error {
-	if len(c.rsaN) != 2048/8 || c.rsaN[0]&0x80 == 0 || c.rsaE != 65537 {
+	if len(c.key.n) != 2048/8 || c.key.n[0]&0x80 == 0 || c.key.e != 65537 {
 		return malformed("RFC 7935 §3", "subjectPublicKeyInfo: want RSA-2048 with exponent 65537")
 	}
 	return nil

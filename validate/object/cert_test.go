@@ -854,11 +854,11 @@ func BenchmarkX509Baseline(b *testing.B) {
 	}
 }
 
-// parsePublicKey reads RSA and P-256 keys as crypto/x509 does, and
+// parseKeyParts reads RSA and P-256 keys as crypto/x509 does, and
 // refuses what the profiles do not admit: other algorithms and curves,
 // missing or wrong parameters, non-minimal or non-positive integers, and
 // trailing data anywhere.
-func TestParsePublicKey(t *testing.T) {
+func TestParseKeyParts(t *testing.T) {
 	split := func(t *testing.T, spki []byte) (cryptobyte.String, []byte) {
 		t.Helper()
 		s := cryptobyte.String(spki)
@@ -885,11 +885,11 @@ func TestParsePublicKey(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := parsePublicKey(split(t, der))
+		got, err := parseKeyParts(split(t, der))
 		if err != nil {
 			t.Fatalf("%T: %v", pub, err)
 		}
-		if !got.(interface{ Equal(crypto.PublicKey) bool }).Equal(want) {
+		if !got.public().(interface{ Equal(crypto.PublicKey) bool }).Equal(want) {
 			t.Errorf("%T: key differs from crypto/x509's", pub)
 		}
 	}
@@ -916,7 +916,7 @@ func TestParsePublicKey(t *testing.T) {
 	}
 	ec := append([]byte{2 + ecPoint[len(ecPoint)-1]&1}, ecPoint[1:33]...) // compressed form
 	p384 := []byte{0x2b, 0x81, 0x04, 0x00, 0x22}
-	if _, err := parsePublicKey(alg(oidRSAEncryption, null...), good); err != nil {
+	if _, err := parseKeyParts(alg(oidRSAEncryption, null...), good); err != nil {
 		t.Fatalf("the well-formed RSA key the cases below break: %v", err)
 	}
 	for name, tc := range map[string]struct {
@@ -939,7 +939,7 @@ func TestParsePublicKey(t *testing.T) {
 		"other curve":           {alg(oidECPublicKey, append([]byte{0x06, byte(len(p384))}, p384...)...), ec},
 		"compressed point":      {alg(oidECPublicKey, append([]byte{0x06, byte(len(oidP256))}, oidP256...)...), ec},
 	} {
-		if _, err := parsePublicKey(tc.alg, tc.key); !errors.Is(err, ErrMalformed) {
+		if _, err := parseKeyParts(tc.alg, tc.key); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: err = %v, want ErrMalformed", name, err)
 		}
 	}
